@@ -1,0 +1,176 @@
+"""The model's rules as pure functions on numpy arrays (no Mesa, no state).
+
+Shapes: a leading replication axis R, then actors A and issues K. Positions are points on each
+issue's 0–100 scale, saliences are in [0, 1], capabilities are > 0. Every function works for any
+leading shape, so the summit model (R replications in lockstep), `summit forecast` and the unit
+tests call the same code. docs/MODEL.md states each rule as an equation with its reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+SCALE = 100.0  # width of an issue scale, in points
+
+
+def logistic(z: Array) -> Array:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1/(1+e^-z), without overflow warnings
+
+
+def loss(y: Array, ideal: Array, salience: Array) -> Array:
+    """Salience-weighted city-block distance of outcome ``y`` from an ideal point.
+
+    L_i(y) = Σ_k s_ik |y_k − x_ik| / 100   (sums over the last axis)
+    """
+    return np.sum(salience * np.abs(y - ideal), axis=-1) / SCALE
+
+
+def compromise(pos: Array, sal: Array, cap: Array) -> Array:
+    """The compromise model: capability × salience weighted mean of positions (Achen 2006).
+
+    pos, sal: (..., A, K); cap: (..., A). Returns (..., K). An issue nobody cares about falls back
+    to the capability-weighted mean, so the result is always defined.
+    """
+    w = cap[..., :, None] * sal
+    num = np.sum(w * pos, axis=-2)
+    den = np.sum(w, axis=-2)
+    plain = np.sum(cap[..., :, None] * pos, axis=-2) / np.sum(cap, axis=-1)[..., None]
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), plain)
+
+
+def influence_weights(ties: Array, sal: Array, cap: Array) -> Array:
+    """Row-stochastic influence weights W[..., i, j, k] ∝ T_ij · c_j · s_jk (self-tie included).
+
+    ties: (..., A, A) with T_ii > 0; sal (..., A, K); cap (..., A). Returns (..., A, A, K).
+    """
+    w = ties[..., :, :, None] * (cap[..., None, :, None] * sal[..., None, :, :])
+    den = np.sum(w, axis=-2, keepdims=True)
+    eye = np.eye(ties.shape[-1])[:, :, None]
+    # an actor with no weighted ties at all keeps its own position
+    return np.where(den > 0, w / np.where(den > 0, den, 1.0), eye)
+
+
+def friedkin_johnsen_target(pos: Array, weights: Array) -> Array:
+    """Where the network pulls each actor: Σ_j W_ijk x_jk (Friedkin & Johnsen 1990)."""
+    return np.einsum("...ijk,...jk->...ik", weights, pos)
+
+
+def challenge_target(
+    pos: Array,
+    sal: Array,
+    cap: Array,
+    ties: Array,
+    u: Array,
+    step: Array | float,
+    cost: Array | float,
+) -> tuple[Array, Array]:
+    """Where probabilistic challenges move each actor (Bueno de Mesquita; Scholz et al. 2011; KTAB).
+
+    For every tied pair (j challenges i) and issue k:
+      votes    v_m = c_m s_mk (|x_mk − x_ik| − |x_mk − x_jk|) / 100       (m: every actor)
+      P(j≻i) = Σ_m v_m⁺ / Σ_m |v_m|              (0.5 when no one cares)
+      EU_j   = g (1 − s_ik) + s_ik (P g − (1 − P) g) − cost,   g = s_jk |x_jk − x_ik| / 100
+    j challenges when EU_j > 0; the contest is decided by a draw ``u < P`` (probabilistic, not the
+    deterministic comparison that makes published re-implementations order-dependent). The loser
+    moves a share ``step`` of the way toward the winner, weighted by the winner's share of the
+    loser's influence weights, so simultaneous wins never overshoot. Returns (target, P).
+
+    u: (..., A, A, K) uniforms; u[..., j, i, k] decides j's challenge of i.
+    """
+    a = pos.shape[-2]
+    w = cap[..., :, None] * sal  # (..., A, K): c_m s_mk
+    # dist[..., m, i, k] = |x_mk − x_ik|
+    dist = np.abs(pos[..., :, None, :] - pos[..., None, :, :])
+    # v[..., m, j, i, k] = w_m (|x_m − x_i| − |x_m − x_j|)
+    v = w[..., :, None, None, :] * (dist[..., :, None, :, :] - dist[..., :, :, None, :]) / SCALE
+    pos_part = np.sum(np.maximum(v, 0.0), axis=-4)
+    total = np.sum(np.abs(v), axis=-4)
+    p = np.where(total > 0, pos_part / np.where(total > 0, total, 1.0), 0.5)  # (..., j, i, k)
+    gap = np.abs(pos[..., :, None, :] - pos[..., None, :, :]) / SCALE  # (..., j, i, k)
+    g = sal[..., :, None, :] * gap
+    s_target = sal[..., None, :, :]
+    eu = g * (1.0 - s_target) + s_target * (p * g - (1.0 - p) * g) - cost
+    tied = (ties > 0) & ~np.eye(a, dtype=bool)
+    challenge = (eu > 0) & tied[..., :, :, None]
+    j_wins = challenge & (u < p)
+    i_wins = challenge & ~(u < p)
+    weights = influence_weights(ties, sal, cap)  # (..., i, j, k): i's weight on j
+    w_ij = np.swapaxes(weights, -3, -2)  # (..., j, i, k): i's weight on j, indexed [j, i]
+    w_ji = weights  # (..., j, i, k) read as [j, i]: j's weight on i
+    diff = pos[..., :, None, :] - pos[..., None, :, :]  # (..., j, i, k) = x_j − x_i
+    # i concedes toward a winning challenger j; a losing challenger j concedes toward i
+    move_i = np.sum(np.where(j_wins, w_ij * diff, 0.0), axis=-3)  # (..., i, k)
+    move_j = np.sum(np.where(i_wins, -w_ji * diff, 0.0), axis=-2)  # (..., j, k)
+    step_arr = np.asarray(step)[..., None, None] if np.ndim(step) else step
+    return pos + step_arr * (move_i + move_j), p
+
+
+def anchored_update(
+    pos: Array, pos0: Array, target: Array, susceptibility: Array, rate: Array | float
+) -> Array:
+    """Friedkin–Johnsen anchoring, taken a share ``rate`` of the way per week.
+
+    x(t+1) = x(t) + η [ λ ⊙ target + (1 − λ) ⊙ x(0) − x(t) ]
+    """
+    lam = susceptibility[..., None]
+    eta = np.asarray(rate)[..., None, None] if np.ndim(rate) else rate
+    goal = lam * target + (1.0 - lam) * pos0
+    return np.clip(pos + eta * (goal - pos), 0.0, SCALE)
+
+
+def bargain(pos: Array, sal: Array, cap: Array) -> Array:
+    """The negotiated outcome of the summit: the compromise of the negotiators on each issue.
+
+    With two negotiators and linked issues this trades across issues: each side gets more on the
+    issue it weights more (a logroll), as in the compromise model of Thomson et al. (2006).
+    """
+    return compromise(pos, sal, cap)
+
+
+def ratifies(y: Array, ideal: Array, salience: Array, tolerance: Array) -> BoolArray:
+    """Putnam's (1988) win-set as a ball: a ratifier accepts y iff L_r(y) ≤ τ_r."""
+    return loss(y, ideal, salience) <= tolerance
+
+
+def ratify_probability(
+    y: Array, ideal: Array, salience: Array, tolerance: Array, scale: Array | float
+) -> Array:
+    """A principal's estimate that y will be ratified, before knowing the bargaining noise."""
+    return logistic((tolerance - loss(y, ideal, salience)) / scale)
+
+
+def isolation_relief(backing: Array) -> Array:
+    """How far patrons end a principal's isolation: B = 1 − Π_p (1 − b_p) over the last axis."""
+    return 1.0 - np.prod(1.0 - backing, axis=-1)
+
+
+def ally_support(consulted: Array, openness: Array, agenda_loss: Array, tolerance: Array) -> Array:
+    """An ally's support for its principal's summit: consulted × open × close enough.
+
+    support_a = c_a · o_a · exp(−L_a(x_principal) / τ_a)
+    """
+    return consulted * openness * np.exp(-agenda_loss / tolerance)
+
+
+def consult_step(consulted: Array, open_: Array, rate: Array, decay: Array) -> Array:
+    """Consultation builds at ``rate`` while the channel is open, fades at ``decay`` if not."""
+    return consulted + open_ * rate * (1.0 - consulted) - (1.0 - open_) * decay * consulted
+
+
+def momentum_step(momentum: Array, signals: Array, gain: Array, decay: Array) -> Array:
+    """Preparation for a summit: M' = M (1 − δ) + κ σ_1 σ_2 (1 − M (1 − δ)), kept in [0, 1]."""
+    kept = momentum * (1.0 - decay)
+    return kept + gain * np.prod(signals, axis=-1) * (1.0 - kept)
+
+
+def strain_step(strain: Array, shock: Array, decay: Array) -> Array:
+    """Alliance strain in [0, 1]: decays by δ a week, and a shock closes that share of the gap to 1.
+
+    σ' = σ (1 − δ);  σ'' = σ' + (1 − σ') min(1, shock)     (abandonment fears, Snyder 1984)
+    """
+    kept = strain * (1.0 - decay)
+    return kept + (1.0 - kept) * np.clip(shock, 0.0, 1.0)
