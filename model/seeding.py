@@ -47,7 +47,12 @@ def blocks_for(point: int, replications: int) -> list[Block]:
 
 
 class Streams:
-    """Per-purpose generators for a list of blocks; draws come back stacked along replications."""
+    """Per-purpose generators for a list of blocks; draws come back stacked along replications.
+
+    A block always draws a full BLOCK of rows and keeps the first ``size``: a partial block (the
+    last of a point, or a single replication for `summit explain`) then sees exactly the numbers
+    the same replications see in a larger batch.
+    """
 
     def __init__(self, root_seed: int, blocks: list[Block]) -> None:
         self.root_seed = int(root_seed)
@@ -69,11 +74,14 @@ class Streams:
     def uniform(self, purpose: int, *tail: int) -> np.ndarray:
         gens = self._generators(purpose)
         return np.concatenate(
-            [g.random((b.size, *tail)) for g, b in zip(gens, self.blocks, strict=True)]
+            [g.random((BLOCK, *tail))[: b.size] for g, b in zip(gens, self.blocks, strict=True)]
         )
 
     def normal(self, purpose: int, *tail: int) -> np.ndarray:
         gens = self._generators(purpose)
         return np.concatenate(
-            [g.standard_normal((b.size, *tail)) for g, b in zip(gens, self.blocks, strict=True)]
+            [
+                g.standard_normal((BLOCK, *tail))[: b.size]
+                for g, b in zip(gens, self.blocks, strict=True)
+            ]
         )

@@ -662,6 +662,7 @@ class SummitModel(mesa.Model):
             if "ROK" in allies
             else np.zeros(self.R, dtype=bool)
         )
+        out["high_strain"] = self.strain_peak >= self.th["high_strain"]
         out["wedge"] = self.summit & (strain_max >= self.th["wedge_strain"])
         for k, name in enumerate(self.neg_ids):
             out[f"offer_{name}"] = self.offer[:, k].copy()
