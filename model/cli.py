@@ -48,6 +48,8 @@ def _default_out(name: str) -> Path:
               help="Batch directory [default: results/<scenario>-<time>].")  # fmt: skip
 @click.option("--resume", is_flag=True, help="Finish an interrupted batch in --out.")
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+@click.option("--chunk-runs", type=click.IntRange(min=1), default=None,
+              help="Runs per chunk (whole blocks of 250) [default: 5000].")  # fmt: skip
 def run(
     scenario: str,
     runs: int,
@@ -56,13 +58,19 @@ def run(
     out: Path | None,
     resume: bool,
     fmt: str,
+    chunk_runs: int | None,
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
-    from model.runner import DEFAULT_SEED, Design, run_batch
+    from model.runner import DEFAULT_CHUNK_RUNS, DEFAULT_SEED, Design, run_batch
     from model.tables import format_table
 
     scn = load_scenario(scenario)
-    design = Design(scn, replications=runs, root_seed=DEFAULT_SEED if seed is None else seed)
+    design = Design(
+        scn,
+        replications=runs,
+        root_seed=DEFAULT_SEED if seed is None else seed,
+        chunk_runs=chunk_runs or DEFAULT_CHUNK_RUNS,
+    )
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR")
     out = out or _default_out(scn.name)

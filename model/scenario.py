@@ -78,10 +78,12 @@ class Actor(_Strict):
     stubbornness: Unit = 0.5  # weight on the initial position (Friedkin–Johnsen anchoring)
     tolerance: float = Field(default=0.5, gt=0, le=10)  # loss accepted in a deal
     meeting_value: float | None = Field(default=None, ge=-5, le=5)  # principal only
-    openness: Unit | None = None  # ally only: backs its principal's dialogue
-    consulted: Unit | None = None  # ally only: initial consultation level
-    consult_open: Unit | None = None  # ally only: 1 = channel open, 0 = blocked
-    backing: Unit | None = None  # patron only
+    # Role-specific (None = not given); Field bounds, not `Unit | None`, so that the bounds are
+    # also visible to the event and sweep checks (_field_bounds reads them).
+    openness: float | None = Field(default=None, ge=0, le=1)  # ally: backs the dialogue
+    consulted: float | None = Field(default=None, ge=0, le=1)  # ally: initial consultation
+    consult_open: float | None = Field(default=None, ge=0, le=1)  # ally: 1 open, 0 blocked
+    backing: float | None = Field(default=None, ge=0, le=1)  # patron only
 
 
 ROLE_FIELDS: dict[str, set[Role]] = {

@@ -53,7 +53,10 @@ def newcombe_paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     l1, u1 = wilson(both + only_a, n)
     l2, u2 = wilson(both + only_b, n)
     denom = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
-    phi = (both * neither - only_a * only_b) / math.sqrt(denom) if denom > 0 else 0.0
+    # Newcombe's continuity-corrected phi: small positive associations count as none
+    cross = both * neither - only_a * only_b
+    cross = cross - n / 2 if cross > n / 2 else (cross if cross < 0 else 0.0)
+    phi = cross / math.sqrt(denom) if denom > 0 else 0.0
     d = p1 - p2
     dl1, du1, dl2, du2 = p1 - l1, u1 - p1, p2 - l2, u2 - p2
     lo = d - math.sqrt(max(dl1**2 - 2 * phi * dl1 * du2 + du2**2, 0.0))

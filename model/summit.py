@@ -668,4 +668,5 @@ class SummitModel(mesa.Model):
             out[f"offer_{name}"] = self.offer[:, k].copy()
         for aid, g in self.gain0.items():
             out[f"gain0_{aid.lower()}"] = g.copy()  # expected gain of meeting in week 0
-        return out
+        first = {c: out.pop(c) for c in CONTRACT_COLUMNS}
+        return {**first, **out}
