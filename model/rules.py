@@ -54,9 +54,14 @@ def influence_weights(ties: Array, sal: Array, cap: Array) -> Array:
     return np.where(den > 0, w / np.where(den > 0, den, 1.0), eye)
 
 
-def friedkin_johnsen_target(pos: Array, weights: Array) -> Array:
-    """Where the network pulls each actor: Σ_j W_ijk x_jk (Friedkin & Johnsen 1990)."""
-    return np.einsum("...ijk,...jk->...ik", weights, pos)
+def friedkin_johnsen_target(pos: Array, ties: Array, sal: Array, cap: Array) -> Array:
+    """Where the network pulls each actor: Σ_j W_ijk x_jk (Friedkin & Johnsen 1990), with W from
+    `influence_weights`. Computed as two batched matrix products, T (c s x) / T (c s), so the
+    (R, A, A, K) weight array is never built: this is the model's hot path."""
+    w = cap[..., :, None] * sal  # (..., A, K)
+    num = ties @ (w * pos)
+    den = ties @ w
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), pos)
 
 
 def challenge_target(
@@ -75,9 +80,11 @@ def challenge_target(
       P(j≻i) = Σ_m v_m⁺ / Σ_m |v_m|              (0.5 when no one cares)
       EU_j   = g (1 − s_ik) + s_ik (P g − (1 − P) g) − cost,   g = s_jk |x_jk − x_ik| / 100
     j challenges when EU_j > 0; the contest is decided by a draw ``u < P`` (probabilistic, not the
-    deterministic comparison that makes published re-implementations order-dependent). The loser
-    moves a share ``step`` of the way toward the winner, weighted by the winner's share of the
-    loser's influence weights, so simultaneous wins never overshoot. Returns (target, P).
+    deterministic comparison that makes published re-implementations order-dependent). All
+    contests of a round are resolved against the same positions. The loser moves a share ``step``
+    of the way toward the winner, weighted by its influence weight on the winner; a pair counts
+    once, so the weights sum to less than one and simultaneous losses never overshoot.
+    Returns (target, P).
 
     u: (..., A, A, K) uniforms; u[..., j, i, k] decides j's challenge of i.
     """
@@ -96,17 +103,17 @@ def challenge_target(
     eu = g * (1.0 - s_target) + s_target * (p * g - (1.0 - p) * g) - cost
     tied = (ties > 0) & ~np.eye(a, dtype=bool)
     challenge = (eu > 0) & tied[..., :, :, None]
-    j_wins = challenge & (u < p)
-    i_wins = challenge & ~(u < p)
+    won = challenge & (u < p)  # [j, i]: j challenged i and won
+    lost = challenge & ~(u < p)  # [j, i]: j challenged i and lost
+    # i concedes to j if j beat i, or if i challenged j and lost; counted once per pair, so the
+    # weights on the winners sum to less than 1 and no actor overshoots (moves stay convex)
+    conceded = won | np.swapaxes(lost, -3, -2)  # [j, i]: i concedes toward j
     weights = influence_weights(ties, sal, cap)  # (..., i, j, k): i's weight on j
-    w_ij = np.swapaxes(weights, -3, -2)  # (..., j, i, k): i's weight on j, indexed [j, i]
-    w_ji = weights  # (..., j, i, k) read as [j, i]: j's weight on i
-    diff = pos[..., :, None, :] - pos[..., None, :, :]  # (..., j, i, k) = x_j − x_i
-    # i concedes toward a winning challenger j; a losing challenger j concedes toward i
-    move_i = np.sum(np.where(j_wins, w_ij * diff, 0.0), axis=-3)  # (..., i, k)
-    move_j = np.sum(np.where(i_wins, -w_ji * diff, 0.0), axis=-2)  # (..., j, k)
+    w_ij = np.swapaxes(weights, -3, -2)  # indexed [j, i]
+    diff = pos[..., :, None, :] - pos[..., None, :, :]  # [j, i] = x_j − x_i
+    move = np.sum(np.where(conceded, w_ij * diff, 0.0), axis=-3)  # (..., i, k)
     step_arr = np.asarray(step)[..., None, None] if np.ndim(step) else step
-    return pos + step_arr * (move_i + move_j), p
+    return pos + step_arr * move, p
 
 
 def anchored_update(

@@ -129,8 +129,9 @@ class ModelParams(_Strict):
     challenge_step: Unit = 0.3  # share of the distance a loser of a challenge concedes
     challenge_cost: float = Field(default=0.1, ge=0, le=10)  # cost of mounting a challenge
     dialogue_tie: float = Field(default=1.0, ge=0, le=10)  # principals' mutual tie × momentum
-    momentum_gain: Unit = 0.25  # per week, when both principals signal fully
-    momentum_decay: Unit = 0.08  # per week
+    momentum_gain: Unit = 0.15  # per week, when both principals signal fully
+    momentum_decay: Unit = 0.05  # per week
+    prep_consult_share: Unit = 0.5  # share of preparation that runs through allies' consultation
     initial_momentum: Unit = 0.2
     prep_threshold: Unit = 0.65  # momentum needed before a summit can be held
     resolve_noise: float = Field(default=0.2, ge=0, le=10)  # sd of a leader's private resolve
@@ -138,8 +139,8 @@ class ModelParams(_Strict):
     signal_noise: float = Field(default=0.1, ge=0, le=10)
     decision_noise: float = Field(default=0.1, ge=0, le=10)
     bargain_noise: float = Field(default=6.0, ge=0, le=50)  # points on the 0–100 scale
-    alliance_cost: float = Field(default=0.4, ge=0, le=10)
-    audience_cost: float = Field(default=0.1, ge=0, le=10)
+    alliance_cost: float = Field(default=0.3, ge=0, le=10)
+    audience_cost: float = Field(default=0.08, ge=0, le=10)
     wedge_value: float = Field(default=1.0, ge=0, le=10)
     backing_power: float = Field(default=1.0, ge=0, le=10)  # patron backing -> bargaining power
     backing_resolve: float = Field(default=2.0, ge=0, le=10)  # patron backing -> harder to move
@@ -159,7 +160,7 @@ class ModelParams(_Strict):
 class Thresholds(_Strict):
     high_strain: Unit = 0.3  # trilateral strain index at or above this counts as "high"
     wedge_strain: Unit = 0.5  # a summit after which some alliance pair peaks this high: a wedge
-    bypass_support: Unit = 0.4  # an ally whose support is below this at the summit is bypassed
+    bypass_support: Unit = 0.25  # an ally whose support is below this at the summit is bypassed
 
 
 class ScenarioFile(_Strict):

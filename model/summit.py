@@ -92,6 +92,7 @@ class SummitModel(mesa.Model):
             root_seed = int(self.rng.integers(2**63))
         self.streams = Streams(root_seed, self.blocks)
         self.trace_on = trace
+        self._bounds_cache: dict[str, Bounds] = {}
         self.trace: list[dict[str, Any]] = []
 
         self.issue_ids = self.spec_.issue_ids
@@ -417,7 +418,10 @@ class SummitModel(mesa.Model):
                 record.setdefault("events", []).append(f"{ev.id}: {ev.what}")
 
     def _bounds(self, path: str) -> Bounds:
-        return STATE_PATHS[path] if path in STATE_PATHS else self.spec_.bounds(path)
+        if path not in self._bounds_cache:
+            b = STATE_PATHS[path] if path in STATE_PATHS else self.spec_.bounds(path)
+            self._bounds_cache[path] = b
+        return self._bounds_cache[path]
 
     def exchange_signals(self, record: dict[str, Any]) -> None:
         """Both principals weigh the summit and signal; preparation (momentum) builds or decays."""
@@ -426,9 +430,17 @@ class SummitModel(mesa.Model):
         if self.week == 0:
             self.gain0 = {p.actor_id: p.gain.copy() for p in self.principal_list}
         open_ = ~self.summit  # after the summit, preparation no longer matters
-        new = rules.momentum_step(
-            self.momentum, signals, self.mp["momentum_gain"], self.mp["momentum_decay"]
-        )
+        # [seed] the cancelled Kishida–Yoon meeting "should have discussed a potential summit":
+        # part of the preparation runs through the engager's consultation with its allies
+        share = self.mp["prep_consult_share"]
+        allies = self.allies_of[self.engager.actor_id]
+        if allies:
+            consulted = np.stack([a.param("consulted") for a in allies], axis=-1)
+            coordination = np.sum(self.ally_shares(self.engager) * consulted, axis=-1)
+        else:
+            coordination = np.ones(self.R)
+        gain = self.mp["momentum_gain"] * (1.0 - share + share * coordination)
+        new = rules.momentum_step(self.momentum, signals, gain, self.mp["momentum_decay"])
         self.momentum = np.where(open_, new, self.momentum)
         if self.trace_on:
             record["signals"] = {
@@ -474,8 +486,7 @@ class SummitModel(mesa.Model):
         """Actors pull on each other's positions by the scenario's rule, anchored (FJ)."""
         ties = self.ties()
         if self.rule is Rule.COMPROMISE:
-            weights = rules.influence_weights(ties, self.sal, self.cap)
-            target = rules.friedkin_johnsen_target(self.pos, weights)
+            target = rules.friedkin_johnsen_target(self.pos, ties, self.sal, self.cap)
         else:
             A, K = self.pos.shape[1:]
             u = self.streams.uniform(CONTESTS, A, A, K)

@@ -1,0 +1,140 @@
+"""Benchmark: throughput, peak memory, scaling, and Mesa's own runner on the same model.
+
+Run with ``make bench`` (or ``.venv/bin/python bench/run_bench.py [--quick]``). Prints one table
+and writes it to ``bench/out/bench.csv``. Each measurement runs in a fresh Python process, so the
+peak resident memory (this process plus its workers) belongs to that measurement alone.
+
+Rows:
+- ``summit run`` on the baseline for 10^3 … 10^6 runs with 2 workers (throughput, peak memory);
+- ``mesa.batch_run`` driving the same SummitModel, one replication per run, and the ratio;
+- scaling with workers (1, 2) and with chunk size;
+- time per replication-week of the model's step.
+Targets (issue 4, on the 2-core machine): ≥ 100× batch_run; 10^6 runs < 60 s with 2 workers;
+peak memory of 10^5 vs 10^6 runs within 10%; 2 workers ≥ 1.7× one worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+ONE = r"""
+import json, resource, sys, time, tempfile
+from pathlib import Path
+kind, runs, workers, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+if kind == "summit":
+    from model.runner import Design, run_batch
+    from model.scenario import load_scenario
+    scn = load_scenario("baseline-2024")
+    design = Design(scn, replications=runs, root_seed=1, chunk_runs=chunk)
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        run_batch(design, out=Path(d) / "b", workers=workers)
+        secs = time.perf_counter() - t
+elif kind == "mesa":
+    import mesa
+    from model.summit import SummitModel
+    t = time.perf_counter()
+    rows = mesa.batch_run(SummitModel, parameters={"source": "baseline-2024"},
+                          rng=list(range(runs)), max_steps=100, number_processes=workers,
+                          display_progress=False)
+    secs = time.perf_counter() - t
+    assert len(rows) == runs
+elif kind == "step":
+    from model.summit import SummitModel
+    from model.seeding import blocks_for
+    m = SummitModel("baseline-2024", blocks=blocks_for(0, runs), root_seed=1)
+    t = time.perf_counter()
+    m.run()
+    secs = time.perf_counter() - t
+self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": secs, "peak_mb": (self_kb + child_kb) / 1024}))
+"""
+
+
+def measure(kind: str, runs: int, workers: int = 1, chunk: int = 5000) -> dict[str, float]:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    res = subprocess.run(
+        [sys.executable, "-c", ONE, kind, str(runs), str(workers), str(chunk)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    rec: dict[str, float] = json.loads(res.stdout.strip().splitlines()[-1])
+    rec["runs_per_s"] = runs / rec["seconds"]
+    return rec
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = ap.parse_args()
+    sizes = [1_000, 10_000, 100_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
+    mesa_runs = 300 if args.quick else 2_000
+    rows: list[dict[str, object]] = []
+
+    def add(label: str, kind: str, runs: int, workers: int = 1, chunk: int = 5000) -> dict:
+        rec = measure(kind, runs, workers, chunk)
+        row = {
+            "measure": label,
+            "runs": runs,
+            "workers": workers,
+            "chunk_runs": chunk if kind == "summit" else "",
+            "seconds": round(rec["seconds"], 2),
+            "runs_per_s": round(rec["runs_per_s"]),
+            "peak_mb": round(rec["peak_mb"]),
+        }
+        rows.append(row)
+        print(" | ".join(str(v) for v in row.values()), flush=True)
+        return rec
+
+    print("measure | runs | workers | chunk_runs | seconds | runs/s | peak MB")
+    for n in sizes:
+        add("summit run (baseline)", "summit", n, workers=2)
+    mesa_rec = add("mesa.batch_run, same model", "mesa", mesa_runs, workers=1)
+    ours = add("summit run, same runs", "summit", mesa_runs * 10, workers=1)
+    w1 = add("scaling: 1 worker", "summit", sizes[2], workers=1)
+    w2 = next(r for r in rows if r["runs"] == sizes[2] and r["workers"] == 2)
+    for chunk in (1_000, 5_000, 20_000):
+        add(f"chunk size {chunk}", "summit", sizes[2] // 2, workers=2, chunk=chunk)
+    step = add("model step only (in-process)", "step", 5_000)
+    rep_weeks = 5_000 * 52
+    ratio = ours["runs_per_s"] / mesa_rec["runs_per_s"]
+    scaling = float(w2["runs_per_s"]) / w1["runs_per_s"]  # type: ignore[arg-type]
+    big = [r for r in rows if r["measure"] == "summit run (baseline)"]
+    mem = (big[-1]["peak_mb"], big[-2]["peak_mb"])
+    print()
+    print(f"ratio to mesa.batch_run (1 worker each): {ratio:.0f}×")
+    print(f"2 workers / 1 worker at {sizes[2]:,} runs: {scaling:.2f}×")
+    print(f"peak memory {big[-2]['runs']:,} vs {big[-1]['runs']:,} runs: {mem[1]} vs {mem[0]} MB")
+    print(f"time per replication-week: {step['seconds'] / rep_weeks * 1e6:.2f} µs")
+    print(
+    py = platform.python_version()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {py}")
+    )
+    OUT.mkdir(exist_ok=True)
+    with (OUT / "bench.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print(f"written to {OUT / 'bench.csv'}")
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    with tempfile.TemporaryDirectory():
+        main()
+    print(f"benchmark took {time.time() - t0:.0f} s")
