@@ -121,10 +121,8 @@ def main() -> None:
     print(f"2 workers / 1 worker at {sizes[2]:,} runs: {scaling:.2f}×")
     print(f"peak memory {big[-2]['runs']:,} vs {big[-1]['runs']:,} runs: {mem[1]} vs {mem[0]} MB")
     print(f"time per replication-week: {step['seconds'] / rep_weeks * 1e6:.2f} µs")
-    print(
     py = platform.python_version()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {py}")
-    )
     OUT.mkdir(exist_ok=True)
     with (OUT / "bench.csv").open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))

@@ -158,7 +158,7 @@ class ModelParams(_Strict):
 
 
 class Thresholds(_Strict):
-    high_strain: Unit = 0.3  # trilateral strain index at or above this counts as "high"
+    high_strain: Unit = 0.3  # strain index (mean over alliance pairs) this high counts as "high"
     wedge_strain: Unit = 0.5  # a summit after which some alliance pair peaks this high: a wedge
     bypass_support: Unit = 0.25  # an ally whose support is below this at the summit is bypassed
 
@@ -342,7 +342,8 @@ def _numeric_paths(spec: ScenarioFile) -> dict[str, tuple[float, Bounds]]:
     for e in spec.events:
         if e.hazard is not None:
             out[f"events.{e.id}.hazard"] = (e.hazard, UNIT)
-        out[f"events.{e.id}.probability"] = (e.probability, UNIT)
+        else:
+            out[f"events.{e.id}.probability"] = (e.probability, UNIT)
     for name in ModelParams.model_fields:
         if name != "rule":
             val = getattr(spec.model, name)
@@ -389,9 +390,17 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
             raise ScenarioError([problem(src, key, f"unknown key in a variant ({allowed})", key)])
     base_ref = raw["base"]
     base_path = path.parent / f"{base_ref}.toml"
-    base = load_scenario(base_path if base_path.exists() else base_ref)
-    if base.path == path:
+    if base_path.resolve() == path.resolve() or base_ref in (path.name, path.stem):
         raise ScenarioError([problem(src, "base", "a variant cannot be its own base", base_ref)])
+    try:
+        base = load_scenario(base_path if base_path.exists() else base_ref)
+    except ScenarioError as exc:
+        first = exc.problems[0].split(": ", 1)[-1]
+        raise ScenarioError(
+            [problem(src, "base", f"base scenario unusable ({first})", base_ref)]
+        ) from None
+    except RecursionError:
+        raise ScenarioError([problem(src, "base", "variants form a cycle", base_ref)]) from None
     merged = copy.deepcopy(dict(base.raw))
     merged["meta"] = {**merged["meta"], **raw.get("meta", {}), "variant_of": base.name}
     drop = raw.get("drop_events", [])
@@ -556,6 +565,8 @@ def _cross_checks(spec: ScenarioFile, source: str) -> list[str]:
             lo, hi = e.window
             if not (start <= lo <= hi < end):
                 bad(f"{path}.window", f"must be ordered dates inside [{start}, {end})", None)
+        if e.hazard is not None and "probability" in e.model_fields_set:
+            bad(f"{path}.probability", "only dated events have a probability", e.probability)
         if e.date is not None and not e.once:
             bad(f"{path}.once", "a dated event happens once; 'once' is for hazard events", False)
         if not e.set and not e.add:

@@ -19,6 +19,7 @@ import numpy as np
 
 from model import rules
 from model.agents import AGENT_CLASS, Actor, Ally, Audience, Patron, Principal
+from model.errors import ScenarioError, problem
 from model.scenario import (
     ROLE_DEFAULTS,
     ROLE_FIELDS,
@@ -154,14 +155,19 @@ class SummitModel(mesa.Model):
         self.events = list(spec.events)
         self.ev_hazard = np.tile([e.hazard or 0.0 for e in self.events], (R, 1)).astype(float)
         self.ev_prob = np.tile([e.probability for e in self.events], (R, 1)).astype(float)
-        self.momentum = np.full(R, float(spec.model.initial_momentum))
+        self.momentum = np.zeros(R)
         for path, value in overrides.items():
             if path == "model.rule":
                 continue
-            scn.bounds(path)  # raises a ScenarioError naming the path if it is unknown
+            bounds = scn.bounds(path)  # raises a ScenarioError naming the path if unknown
+            values = np.broadcast_to(np.asarray(value, dtype=float), (R,))
+            for v in (values.min(), values.max()):
+                if (rule := bounds.check(float(v))) is not None:
+                    raise ScenarioError([problem(scn.source, path, rule, float(v))])
             for arr, idx in self._slots(path):
                 cells: Any = (slice(None), *idx)
-                arr[cells] = np.broadcast_to(np.asarray(value, dtype=float), (R,))
+                arr[cells] = values
+        self.momentum[:] = self.mp["initial_momentum"]  # after overrides: it is sweepable
         self.pos0 = self.pos.copy()
         # Each leader's private resolve: a persistent, per-replication shock to the value of
         # meeting. The analyst does not know it (Fearon 1995: private information), so it is drawn.
@@ -248,6 +254,7 @@ class SummitModel(mesa.Model):
         self.strain_pairs = np.zeros((R, P))
         self.strain_pair_peak = np.zeros((R, P))
         self.strain_peak = np.zeros(R)
+        self.post_summit_peak = np.zeros(R)  # worst pair strain from the summit week on
         self.bypassed = np.zeros((R, n_allies), dtype=bool)
         self.fired = np.zeros((R, len(self.events)), dtype=bool)
         self.waited = np.zeros(R)  # weeks a prepared summit was held back for consultation
@@ -358,8 +365,9 @@ class SummitModel(mesa.Model):
 
     # ------------------------------------------------------------------ stages
     def step(self) -> None:
-        """One week: 1 events  2 signals → momentum  3 influence  4 consultations
-        5 meet/no-meet decision → negotiation  6 alliance strain."""
+        """One week: 1 events  2 assess (expected deal, ratification chance, ally support)
+        3 signals → momentum  4 influence  5 consultations  6 assess again  7 meet/no-meet
+        decision → negotiation  8 alliance strain."""
         week = self.week
         record: dict[str, Any] = {"week": week} if self.trace_on else {}
         self.fire_events(record)
@@ -411,9 +419,11 @@ class SummitModel(mesa.Model):
                     arr[(mask, *idx)] = value  # type: ignore[index]
             for path, delta in ev.add.items():
                 bounds = self._bounds(path)
+                # an open lower bound (tolerance > 0, capability > 0) must stay open
+                lo = bounds.lo + 1e-9 * max(1.0, abs(bounds.lo)) if bounds.lo_open else bounds.lo
                 for arr, idx in self._slots(path):
                     cell: Any = (mask, *idx)
-                    arr[cell] = np.clip(arr[cell] + delta, bounds.lo, bounds.hi)
+                    arr[cell] = np.clip(arr[cell] + delta, lo, bounds.hi)
             if self.trace_on and mask[0]:
                 record.setdefault("events", []).append(f"{ev.id}: {ev.what}")
 
@@ -628,6 +638,12 @@ class SummitModel(mesa.Model):
                 self.strain_pairs[:, w], shock, mp["strain_decay"]
             )
         np.maximum(self.strain_pair_peak, self.strain_pairs, out=self.strain_pair_peak)
+        if self.pair_ix:
+            worst = self.strain_pairs.max(axis=1)
+            # the wedge counts strain from the summit week on, not what came before it
+            np.maximum(
+                self.post_summit_peak, np.where(self.summit, worst, 0.0), out=self.post_summit_peak
+            )
         index = self.strain_pairs.mean(axis=1) if self.pair_ix else np.zeros(self.R)
         np.maximum(self.strain_peak, index, out=self.strain_peak)
         if self.trace_on:
@@ -674,7 +690,7 @@ class SummitModel(mesa.Model):
             else np.zeros(self.R, dtype=bool)
         )
         out["high_strain"] = self.strain_peak >= self.th["high_strain"]
-        out["wedge"] = self.summit & (strain_max >= self.th["wedge_strain"])
+        out["wedge"] = self.summit & (self.post_summit_peak >= self.th["wedge_strain"])
         for k, name in enumerate(self.neg_ids):
             out[f"offer_{name}"] = self.offer[:, k].copy()
         for aid, g in self.gain0.items():

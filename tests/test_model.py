@@ -138,3 +138,20 @@ def test_patron_backing_makes_the_counterpart_harder_to_move() -> None:
     k = weak.by_id["PRK"].index
     assert strong.susceptibility()[0, k] < weak.susceptibility()[0, k]
     assert strong.relief(strong.by_id["PRK"])[0] == pytest.approx(1 - 0.6 * 0.4)
+
+
+def test_overrides_are_range_checked_and_initial_momentum_is_sweepable() -> None:
+    """Per-row overrides obey the same bounds as files; model.initial_momentum takes effect."""
+    from model.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"actors\.ROK\.tolerance: must be > 0; got 0\.0"):
+        SummitModel("baseline-2024", replications=3, overrides={"actors.ROK.tolerance": 0.0})
+    m = SummitModel("baseline-2024", replications=3, overrides={"model.initial_momentum": 0.9})
+    assert (m.momentum == 0.9).all()
+
+
+def test_wedge_counts_only_strain_after_the_summit() -> None:
+    """A wedge is a summit after which some alliance pair peaks at wedge_strain or more."""
+    df = _run(n=3000)
+    assert (df["wedge"] <= df["summit"]).all()
+    assert (df.loc[df["wedge"], "strain_max"] >= 0.5).all()

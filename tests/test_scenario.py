@@ -165,3 +165,27 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
     (tmp_path / "broken.toml").write_text("[meta\nname=")
     with pytest.raises(ScenarioError, match=r"^broken\.toml: <top>: not valid TOML"):
         load_scenario(tmp_path / "broken.toml")
+
+
+def test_variant_cannot_be_its_own_base(tmp_path: Path) -> None:
+    """A self-referencing variant is a one-line error, not a RecursionError."""
+    (tmp_path / "loop.toml").write_text('base = "loop"\n[meta]\nname = "loop"\n')
+    with pytest.raises(ScenarioError, match=r"^loop\.toml: base: a variant cannot be its own base"):
+        load_scenario(tmp_path / "loop.toml")
+
+
+def test_missing_base_is_reported_against_the_variant(tmp_path: Path) -> None:
+    """The error names the variant file and its `base` key, where the analyst must look."""
+    (tmp_path / "v.toml").write_text('base = "baseline-2023"\n[meta]\nname = "v"\n')
+    with pytest.raises(ScenarioError, match=r"^v\.toml: base: base scenario unusable"):
+        load_scenario(tmp_path / "v.toml")
+
+
+def test_probability_on_a_hazard_event_is_rejected(
+    tmp_path: Path, baseline_raw: dict[str, Any]
+) -> None:
+    """`probability` only means something for dated events; on a hazard event it is a mistake."""
+    err = _load_with(tmp_path, baseline_raw, lambda d: d["events"][4].update(probability=0.5))
+    assert err.problems == [
+        "bad.toml: events.dprk-launch.probability: only dated events have a probability; got 0.5"
+    ]
