@@ -26,14 +26,14 @@ def explain(scenario: Scenario, seed: int) -> str:
     ]
     prev_pos: dict[str, dict[str, float]] | None = None
     for rec in model.trace:
-        lines += _week(rec, start, prev_pos)
+        lines += _week(rec, start, prev_pos, prep)
         prev_pos = rec["positions"]
     lines += ["", _outcome(model)]
     return "\n".join(lines)
 
 
 def _week(
-    rec: dict[str, Any], start: dt.date, prev: dict[str, dict[str, float]] | None
+    rec: dict[str, Any], start: dt.date, prev: dict[str, dict[str, float]] | None, prep: float
 ) -> list[str]:
     week = rec["week"]
     date = start + dt.timedelta(weeks=week)
@@ -63,9 +63,10 @@ def _week(
         out.append("  decision   SUMMIT: both leaders willing and preparation complete")
     elif d["prepared"] and not d["allies_consulted"]:
         out.append(f"  decision   prepared, waiting to consult allies ({d['weeks_waited']} wk)")
-    elif not d.get("already_met", False):
+    elif "signals" in rec and not d["prepared"]:
         willing = ", ".join(f"{a} {'yes' if w else 'no'}" for a, w in d["willing"].items())
-        out.append(f"  decision   no summit (willing: {willing})")
+        why = f"preparation {rec['momentum']:.2f} < {prep:.2f}; " if rec["momentum"] < prep else ""
+        out.append(f"  decision   no summit ({why}willing: {willing})")
     if "negotiation" in rec:
         n = rec["negotiation"]
         offer = ", ".join(f"{k} {v:.1f}" for k, v in n["offer"].items())
