@@ -131,14 +131,196 @@ def table(batch_dir: Path, fmt: str) -> None:
     click.echo(format_table(read_summary(batch_dir), fmt))
 
 
-def _register_optional() -> None:
-    """Commands that live in their own modules."""
+def _parse_factor(text: str) -> dict[str, Any]:
+    """PATH=LO:HI[:STEPS] (a range) or PATH=V1,V2,... (listed values) → a factor table."""
+    if "=" not in text:
+        raise click.BadParameter(f"expected PATH=LO:HI[:STEPS] or PATH=V1,V2; got {text!r}")
+    path, spec = text.split("=", 1)
     try:
-        from model.cli_bargaining import backtest_cmd, forecast_cmd
-    except ImportError:
-        return
-    cli.add_command(forecast_cmd)
-    cli.add_command(backtest_cmd)
+        if ":" in spec:
+            parts = [float(x) for x in spec.split(":")]
+            factor: dict[str, Any] = {"path": path, "range": parts[:2]}
+            if len(parts) == 3:
+                factor["steps"] = int(parts[2])
+            return factor
+        values: list[Any] = []
+        for x in spec.split(","):
+            try:
+                values.append(float(x))
+            except ValueError:
+                values.append(x)
+        return {"path": path, "values": values}
+    except (ValueError, IndexError):
+        raise click.BadParameter(f"expected numbers in {text!r}") from None
+
+
+@cli.command()
+@click.argument("experiment", required=False, type=click.Path(path_type=Path))
+@click.option("--scenario", default=BASELINE, show_default=True, help="Without EXPERIMENT.")
+@click.option("--factor", "-f", "factors", multiple=True,
+              help="PATH=LO:HI[:STEPS] or PATH=V1,V2 (repeat for more factors).")  # fmt: skip
+@click.option("--design", type=click.Choice(["grid", "lhs", "sobol", "morris"]), default="grid")
+@click.option("--samples", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--runs", "-n", type=click.IntRange(min=1), default=None,
+              help="Replications per point [default: experiment's, or 500].")  # fmt: skip
+@click.option("--seed", "-s", type=int, default=None)
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None)
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path), default=None,
+              help="Finish the interrupted sweep in this directory.")  # fmt: skip
+@click.option("--rerun", "rerun_dir", type=click.Path(path_type=Path), default=None,
+              help="Run again the design recorded in this directory's manifest.")  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+def sweep(
+    experiment: Path | None,
+    scenario: str,
+    factors: tuple[str, ...],
+    design: str,
+    samples: int,
+    runs: int | None,
+    seed: int | None,
+    workers: int,
+    out: Path | None,
+    resume_dir: Path | None,
+    rerun_dir: Path | None,
+    executor: str,
+    scheduler: str | None,
+    fmt: str,
+) -> None:
+    """Run a design over dotted parameter paths (an EXPERIMENT file, or --factor flags)."""
+    import hashlib
+
+    from model.experiment import ExperimentFile, check_factors, load_experiment, to_design
+    from model.runner import design_from_manifest, load_manifest, run_batch
+    from model.tables import format_table
+
+    extra: dict[str, Any] = {}
+    if resume_dir is not None or rerun_dir is not None:
+        src = resume_dir or rerun_dir
+        assert src is not None
+        des = design_from_manifest(src)
+        extra = {k: v for k, v in load_manifest(src).items() if k == "experiment"}
+        if resume_dir is not None:
+            out = resume_dir
+        else:
+            out = out or src.with_name(src.name + "-rerun")
+            extra["rerun_of"] = str(src)
+    elif experiment is not None:
+        exp, scn, _ = load_experiment(experiment)
+        if runs is not None or seed is not None:
+            spec = exp.experiment.model_copy(
+                update={k: v for k, v in (("replications", runs), ("seed", seed)) if v is not None}
+            )
+            exp = exp.model_copy(update={"experiment": spec})
+        des = to_design(exp, scn)
+        digest = hashlib.sha256(experiment.read_bytes()).hexdigest()
+        extra = {"experiment": {"path": str(experiment.resolve()), "sha256": digest,
+                                "spec": exp.model_dump(mode="json")}}  # fmt: skip
+        out = out or _default_out(exp.experiment.name)
+    else:
+        if not factors:
+            raise click.UsageError("give an EXPERIMENT file or at least one --factor")
+        scn = load_scenario(scenario)
+        raw = {
+            "experiment": {"name": "cli-sweep", "scenario": scenario, "design": design,
+                           "samples": samples, "replications": runs or 500,
+                           **({"seed": seed} if seed is not None else {})},
+            "factors": [_parse_factor(f) for f in factors],
+        }  # fmt: skip
+        exp = ExperimentFile.model_validate(raw)
+        check_factors(exp.factors, design, scn, "--factor")
+        des = to_design(exp, scn)
+        extra = {"experiment": {"path": None, "spec": exp.model_dump(mode="json")}}
+        out = out or _default_out(f"{scn.name}-sweep")
+    with _progress(des.total_runs) as bar:
+        result = run_batch(
+            des,
+            out=out,
+            workers=workers,
+            resume=resume_dir is not None,
+            progress=bar.update,
+            extra=extra,
+            executor=executor,
+            scheduler=scheduler,
+        )
+    click.echo(format_table(result.summary, fmt))
+    click.echo(f"\nwritten to {out}/", err=True)
+    if result.failures:
+        for chunk, err in result.failures:
+            click.echo(f"chunk {chunk} failed: {err}", err=True)
+        click.echo(
+            f"{len(result.failures)} chunk(s) failed; finished data is valid; "
+            f"rerun the failed ones with --resume {out}",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Runs per scenario (when A and B are scenarios).")  # fmt: skip
+@click.option("--seed", "-s", type=int, default=None)
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Forest plot PNG.")
+def compare(
+    a: str, b: str, runs: int, seed: int | None, workers: int, fmt: str, plot: Path | None
+) -> None:
+    """Differences B − A for every outcome, with 95% intervals (paired under common random
+    numbers). A and B are scenarios (run now, same seed) or finished batch directories."""
+    from model.compare import Side, compare_sides, format_compare
+    from model.runner import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
+
+    sides = []
+    seeds = []
+    for ref in (a, b):
+        path = Path(ref)
+        if path.is_dir():
+            m = load_manifest(path)
+            rows = read_runs(path)
+            scn_weeks = load_scenario(m["scenario_files"][0]["path"] if m.get("scenario_files")
+                                      and Path(m["scenario_files"][0]["path"]).exists()
+                                      else m["scenario"]).weeks  # fmt: skip
+            seeds.append((m["design"]["root_seed"], m["design"]["replications"]))
+            sides.append(Side(m["scenario"], rows[rows["point"] == 0], scn_weeks))
+        else:
+            scn = load_scenario(ref)
+            s = DEFAULT_SEED if seed is None else seed
+            res = run_batch(Design(scn, replications=runs, root_seed=s), workers=workers)
+            seeds.append((s, runs))
+            sides.append(Side(scn.name, res.runs, scn.weeks))
+    if sides[0].label == sides[1].label:
+        sides[1] = Side(sides[1].label + " (B)", sides[1].runs, sides[1].weeks)
+    paired = seeds[0] == seeds[1]
+    table = compare_sides(sides[0], sides[1], paired)
+    click.echo(format_compare(table, fmt))
+    if plot is not None:
+        from model.plots import forest_plot
+
+        forest_plot(table, plot)
+        click.echo(f"plot written to {plot}", err=True)
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules (bargaining rules; analyses of sweeps)."""
+    import importlib
+
+    for module in ("model.cli_bargaining", "model.cli_analysis"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        commands = getattr(mod, "COMMANDS", None) or [
+            v for k, v in vars(mod).items() if k.endswith("_cmd") and isinstance(v, click.Command)
+        ]
+        for command in commands:
+            cli.add_command(command)
 
 
 _register_optional()

@@ -84,11 +84,18 @@ class Chunk:
         return sum(b.size for b in self.blocks)
 
 
+def interleave(n: int) -> list[int]:
+    """Point order for running: bit-reversal permutation, so any prefix of a sweep spreads over
+    the whole design (a sweep stopped half-way has covered the space coarsely, not one corner)."""
+    bits = max(1, (n - 1).bit_length())
+    return sorted(range(n), key=lambda i: (int(f"{i:0{bits}b}"[::-1], 2), i))
+
+
 def plan_chunks(design: Design) -> list[Chunk]:
     """Cut the design into chunks of whole blocks, interleaving points (block 0 of every point
     first), so a partial batch already covers the whole design. A chunk never mixes values of
     ``model.rule`` (a categorical the model cannot vary per replication)."""
-    per_point = [blocks_for(p, design.replications) for p in range(len(design.points))]
+    per_point = [blocks_for(p, design.replications) for p in interleave(len(design.points))]
     order = [
         bl[b] for b in range(max(len(x) for x in per_point)) for bl in per_point if b < len(bl)
     ]
@@ -287,11 +294,26 @@ def run_batch(
     resume: bool = False,
     progress: Progress | None = None,
     command: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> BatchResult:
-    """Run a design; with ``out``, stream to a batch directory (manifest, shards, summaries)."""
+    """Run a design; with ``out``, stream to a batch directory (manifest, shards, summaries).
+
+    ``extra`` adds provenance to the manifest (e.g. the experiment file); ``executor`` is
+    "local" (in-process or a process pool) or "dask" (a local cluster, or ``scheduler``).
+    """
+
+    def run_all(sink: MemorySink | DirectorySink) -> list[tuple[int, str]]:
+        if executor == "dask":
+            from model.dask_executor import execute_dask
+
+            return execute_dask(design, sink, workers, progress, scheduler)
+        return execute(design, sink, workers, progress)
+
     if out is None:
         mem = MemorySink()
-        failures = execute(design, mem, workers, progress)
+        failures = run_all(mem)
         return BatchResult(design, summarize(design, mem), failures, None, mem)
     manifest_path = out / "manifest.json"
     if out.exists() and any(out.iterdir()):
@@ -305,13 +327,15 @@ def run_batch(
         raise ExperimentError(f"{out}: --resume: no batch to resume there; got {str(out)!r}")
     sink = DirectorySink(out)
     manifest = _manifest(design, workers, command)
+    manifest["executor"] = executor if scheduler is None else f"{executor} {scheduler}"
+    manifest.update(extra or {})
     if manifest_path.exists():
         old = json.loads(manifest_path.read_text())
         manifest["started"] = old.get("started", manifest["started"])
         manifest["resumed"] = [*old.get("resumed", []), _now()]
     _write_json(manifest_path, manifest)
     try:
-        failures = execute(design, sink, workers, progress)
+        failures = run_all(sink)
     except KeyboardInterrupt:
         manifest.update(status="interrupted", chunks_done=len(sink.done()))
         _write_json(manifest_path, manifest)
@@ -412,3 +436,40 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _write_json(path: Path, obj: dict[str, Any]) -> None:
     _write_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def load_manifest(out: Path) -> dict[str, Any]:
+    path = out / "manifest.json"
+    if not path.exists():
+        raise ExperimentError(f"{out}: manifest.json: not a batch directory; got {str(out)!r}")
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest
+
+
+def design_from_manifest(out: Path) -> Design:
+    """Rebuild the exact design of a batch from its manifest (for --rerun and comparisons).
+
+    The scenario is reloaded from the recorded file and must still have the recorded canonical
+    hash: a changed scenario file would silently give another experiment.
+    """
+    from model.scenario import load_scenario
+
+    m = load_manifest(out)
+    files = m.get("scenario_files") or []
+    source = files[0]["path"] if files and Path(files[0]["path"]).exists() else m["scenario"]
+    scn = load_scenario(source)
+    if scn.canonical_hash() != m["scenario_hash"]:
+        raise ExperimentError(
+            f"{out}: manifest.json: scenario_hash: the scenario {source} changed since the batch "
+            f"ran; got {scn.canonical_hash()[:12]} instead of {m['scenario_hash'][:12]}"
+        )
+    d = m["design"]
+    return Design(
+        scn,
+        replications=int(d["replications"]),
+        root_seed=int(d["root_seed"]),
+        points=list(d["points"]),
+        factors=list(d["factors"]),
+        sampler=str(d["sampler"]),
+        chunk_runs=int(d["chunk_runs"]),
+    )
