@@ -1,0 +1,200 @@
+"""Experiments: design expansion and reproducibility, factor validation, sweeps that resume
+after a kill and isolate failures, and comparisons with paired intervals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model import simulate
+from model.compare import Side, compare_sides
+from model.errors import ExperimentError
+from model.experiment import ExperimentFile, check_factors, sample_points
+from model.runner import Design, MemorySink, execute, plan_chunks, read_runs, run_batch
+from model.scenario import load_scenario
+
+SUMMIT = [sys.executable, "-m", "model.cli_entry"]
+
+
+def _exp(design: str, factors: list[dict], **kw: object) -> ExperimentFile:
+    return ExperimentFile.model_validate(
+        {
+            "experiment": {"name": "t", "scenario": "baseline-2024", "design": design, **kw},
+            "factors": factors,
+        }  # fmt: skip
+    )
+
+
+RANGES = [
+    {"path": "actors.US.openness", "range": [0.1, 0.9]},
+    {"path": "model.alliance_cost", "range": [0.1, 0.6]},
+]
+
+
+def test_grid_expands_the_full_factorial() -> None:
+    """A grid is every combination of every factor's levels."""
+    pts, _ = sample_points(_exp("grid", [RANGES[0] | {"steps": 3}, {"path": "model.rule",
+                                        "values": ["compromise", "challenge"]}]))  # fmt: skip
+    assert len(pts) == 6
+    assert {p["model.rule"] for p in pts} == {"compromise", "challenge"}
+    assert sorted({p["actors.US.openness"] for p in pts}) == pytest.approx([0.1, 0.5, 0.9])
+
+
+@pytest.mark.parametrize("design", ["lhs", "sobol", "morris"])
+def test_sampled_designs_are_reproducible_from_the_seed(design: str) -> None:
+    """Same experiment and seed ⇒ the same points; another seed ⇒ other points; all in range."""
+    a, _ = sample_points(_exp(design, RANGES, samples=8, seed=3))
+    b, _ = sample_points(_exp(design, RANGES, samples=8, seed=3))
+    c, _ = sample_points(_exp(design, RANGES, samples=8, seed=4))
+    assert a == b and a != c
+    for p in a:
+        assert 0.1 <= p["actors.US.openness"] <= 0.9 and 0.1 <= p["model.alliance_cost"] <= 0.6
+
+
+def test_interleaved_order_covers_the_design_early() -> None:
+    """The first chunks of a sweep hold points spread over the design, not its first corner."""
+    scn = load_scenario("baseline-2024")
+    pts = [{"actors.US.openness": v / 100} for v in range(10, 90, 5)]  # 16 points
+    chunks = plan_chunks(Design(scn, replications=250, points=pts, chunk_runs=1000))
+    first = [b.point for b in chunks[0].blocks]
+    assert first == [0, 8, 4, 12]
+
+
+@pytest.mark.parametrize(
+    ("factor", "design", "pattern"),
+    [
+        ({"path": "actors.US.opennes", "range": [0.1, 0.9]}, "grid",
+         r"^exp: factors\[0\]\.path: not a numeric parameter of scenario baseline-2024"),
+        ({"path": "actors.US.openness", "range": [0.1, 1.5]}, "grid",
+         r"^exp: factors\[0\]\.range: must be <= 1; got 1\.5$"),
+        ({"path": "actors.US.openness", "range": [0.9, 0.1]}, "grid",
+         r"^exp: factors\[0\]\.range: needs low < high; got \[0\.9, 0\.1\]$"),
+        ({"path": "model.rule", "values": ["compromise", "challenge"]}, "sobol",
+         r"^exp: factors\[0\]\.path: a categorical factor needs design = 'grid'; got 'sobol'$"),
+    ],
+)  # fmt: skip
+def test_bad_factors_give_one_line_errors(factor: dict, design: str, pattern: str) -> None:
+    """Invalid paths or ranges are rejected before anything runs, one line each."""
+    exp = _exp(design, [factor])
+    with pytest.raises(ExperimentError, match=pattern):
+        check_factors(exp.factors, design, load_scenario("baseline-2024"), "exp")
+
+
+def test_sweep_cli_bad_factor_exits_2(tmp_path: Path) -> None:
+    """The CLI turns a bad factor into exit 2 and one line, with nothing written."""
+    out = tmp_path / "s"
+    res = subprocess.run(
+        [*SUMMIT, "sweep", "--factor", "actors.US.opennes=0.1:0.9", "--out", str(out)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1 and "actors.US.opennes" in res.stderr
+    assert not out.exists()
+
+
+def test_sweep_resumes_after_kill_9(tmp_path: Path) -> None:
+    """A sweep killed with SIGKILL and resumed ends with the summary of an uninterrupted one."""
+    exp = tmp_path / "e.toml"
+    exp.write_text(
+        '[experiment]\nname = "e"\nscenario = "baseline-2024"\ndesign = "lhs"\nsamples = 24\n'
+        "replications = 250\nseed = 2\n"
+        '[[factors]]\npath = "actors.ROK.openness"\nrange = [0.1, 0.9]\n'
+    )
+    cut, full = tmp_path / "cut", tmp_path / "full"
+    # chunks of one block: many small chunks, so the kill lands mid-sweep
+    env = {**os.environ}
+    proc = subprocess.Popen(
+        [*SUMMIT, "sweep", str(exp), "--out", str(cut)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    status = cut / "runs" / "status.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 1):
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    res = subprocess.run([*SUMMIT, "sweep", "--resume", str(cut)], capture_output=True, text=True,
+                         check=False, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([*SUMMIT, "sweep", str(exp), "--out", str(full)], capture_output=True,
+                         text=True, check=False, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert (cut / "summary.csv").read_bytes() == (full / "summary.csv").read_bytes()
+    manifest = json.loads((cut / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["experiment"]["sha256"]
+
+
+def test_rerun_reproduces_a_sweep_from_its_manifest(tmp_path: Path) -> None:
+    """`summit sweep --rerun DIR` rebuilds the design from the manifest: same summary."""
+    out = tmp_path / "a"
+    args = [*SUMMIT, "sweep", "--factor", "model.alliance_cost=0.1:0.5:3", "--runs", "250",
+            "--seed", "8", "--out", str(out)]  # fmt: skip
+    assert subprocess.run(args, capture_output=True, check=False, timeout=300).returncode == 0
+    res = subprocess.run([*SUMMIT, "sweep", "--rerun", str(out)], capture_output=True, text=True,
+                         check=False, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    again = tmp_path / "a-rerun"
+    assert (again / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
+
+
+def test_failed_chunk_is_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An exception in one chunk is recorded (chunk, points, error); the rest runs; finished
+    data stays valid and a resume runs only the failed chunk."""
+    import model.runner as runner
+
+    real = runner.run_chunk
+
+    def flaky(design: Design, chunk: runner.Chunk) -> pd.DataFrame:
+        if chunk.id == 1:
+            raise RuntimeError("boom")
+        return real(design, chunk)
+
+    monkeypatch.setattr(runner, "run_chunk", flaky)
+    scn = load_scenario("baseline-2024")
+    pts = [{"actors.US.openness": v} for v in (0.2, 0.5, 0.8)]
+    design = Design(scn, replications=250, points=pts, factors=["actors.US.openness"],
+                    chunk_runs=250)  # fmt: skip
+    out = tmp_path / "b"
+    res = run_batch(design, out=out)
+    assert res.failures == [(1, "RuntimeError: boom")]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and manifest["chunks_failed"][0]["chunk"] == 1
+    assert len(res.summary) == 2  # the two finished points
+    monkeypatch.setattr(runner, "run_chunk", real)
+    again = run_batch(design, out=out, resume=True)
+    assert again.failures == [] and len(again.summary) == 3
+
+
+def test_compare_pairs_runs_under_common_random_numbers() -> None:
+    """Same seed ⇒ paired intervals, narrower than unpaired ones for the same data; a change that
+    makes no difference gives a difference of exactly 0."""
+    a = simulate("baseline-2024", runs=3000, seed=1)
+    b = simulate("seoul-supports", runs=3000, seed=1)
+    sa, sb = Side("base", a.runs, 52), Side("seoul", b.runs, 52)
+    paired = compare_sides(sa, sb, paired=True).set_index("outcome")
+    unpaired = compare_sides(sa, sb, paired=False).set_index("outcome")
+    width = lambda t: t.loc["P(summit)", "hi"] - t.loc["P(summit)", "lo"]  # noqa: E731
+    assert width(paired) < 0.5 * width(unpaired)
+    assert paired.loc["P(summit)", "method"] == "Newcombe paired"
+    same = compare_sides(sa, Side("again", a.runs, 52), paired=True).set_index("outcome")
+    assert (same["difference"] == 0).all()
+
+
+def test_memory_sink_and_execute_agree_with_directory(tmp_path: Path) -> None:
+    """In-memory and on-disk batches give the same rows (one runner, two sinks)."""
+    scn = load_scenario("baseline-2024")
+    design = Design(scn, replications=600, root_seed=3)
+    mem = MemorySink()
+    assert execute(design, mem) == []
+    run_batch(design, out=tmp_path / "d")
+    pd.testing.assert_frame_equal(
+        pd.concat(list(mem.frames_in_order()), ignore_index=True), read_runs(tmp_path / "d")
+    )
