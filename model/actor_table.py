@@ -77,7 +77,11 @@ class ActorTable:
 
 
 def load_actor_table(path: str | Path) -> ActorTable:
-    """Read and validate an actor table; raise ScenarioError with one line per problem."""
+    """Read and validate an actor table; raise ScenarioError with one line per problem.
+
+    Problems name the file, ``row N.column`` (N: the line in the file) or the header, the rule and
+    the value, e.g. ``t.csv: row 4.a_position: must be in [0, 100]; got 101.0``.
+    """
     path = Path(path)
     name = path.name
     try:
@@ -88,82 +92,103 @@ def load_actor_table(path: str | Path) -> ActorTable:
         raise ScenarioError(
             [problem(name, "", "file must be readable UTF-8 text", str(exc))]
         ) from None
-    rows = [[c.strip() for c in r] for r in csv.reader(text.splitlines())]
-    rows = [_drop_trailing_empty(r) for r in rows if any(c for c in r)]
-    if rows and rows[0] and rows[0][0].lower() not in ACTOR_NAMES and len(rows) > 1:
+    rows = [
+        (line, [c.strip() for c in cells])
+        for line, cells in enumerate(csv.reader(text.splitlines()), start=1)
+        if any(c.strip() for c in cells)
+    ]
+    if (
+        len(rows) > 1
+        and _first(rows[0][1]) not in ACTOR_NAMES
+        and _first(rows[1][1]) in ACTOR_NAMES
+    ):
         rows = rows[1:]  # KTAB's scenario line: name, description, counts
     if len(rows) < 2:
         raise ScenarioError(
             [problem(name, "", "needs a header row and at least one actor", len(rows))]
         )
-    return _parse(name, rows[0], rows[1:])
+    header, body = rows[0][1], rows[1:]
+    if header[-1] == "":  # KTAB ends every line with a comma
+        header = header[:-1]
+        body = [(n, r[:-1] if len(r) == len(header) + 1 and r[-1] == "" else r) for n, r in body]
+    return _parse(name, header, body)
 
 
-def _drop_trailing_empty(row: list[str]) -> list[str]:
-    while row and row[-1] == "":
-        row = row[:-1]
-    return row
+def _first(row: list[str]) -> str:
+    return row[0].lower() if row else ""
 
 
-def _parse(name: str, header: list[str], body: list[list[str]]) -> ActorTable:
-    lower = [h.lower() for h in header]
-    if not lower or lower[0] not in ACTOR_NAMES:
-        raise ScenarioError(
-            [
-                problem(
-                    name, "header[1]", "first column must be 'actor'", header[0] if header else ""
-                )
-            ]
-        )
-    has_description = len(lower) > 1 and lower[1] == "description"
-    power_col = 2 if has_description else 1
-    if len(lower) <= power_col or lower[power_col] not in POWER_NAMES:
-        got = header[power_col] if len(header) > power_col else ""
-        raise ScenarioError(
-            [problem(name, f"header[{power_col + 1}]", "must be 'capability' (or 'power')", got)]
-        )
+Rows = list[tuple[int, list[str]]]  # (line in the file, cells)
+
+
+def _parse(name: str, header: list[str], body: Rows) -> ActorTable:
+    power_col, has_description = _fixed_columns(name, header)
     issue_cols = _issue_columns(name, header, power_col + 1)
+    actors = _actor_names(name, header, body)
     problems: list[str] = []
-    actors: list[str] = []
-    for r, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            problems.append(
-                problem(
-                    name, f"row {r}", f"must have {len(header)} cells like the header", len(row)
-                )
-            )
-        elif not row[0]:
-            problems.append(problem(name, f"row {r}.actor", "must not be empty", row[0]))
-        elif row[0] in actors:
-            problems.append(problem(name, f"row {r}.actor", "must be unique", row[0]))
-        else:
-            actors.append(row[0])
-    if problems:
-        raise ScenarioError(problems)
-    issues = tuple(issue_cols)
-    cap = np.array(
-        [
-            _number(name, r, header[power_col], row[power_col], problems)
-            for r, row in enumerate(body, start=2)
-        ]
-    )
-    pos = np.full((len(body), len(issues)), np.nan)
-    sal = np.zeros((len(body), len(issues)))
-    for r, row in enumerate(body, start=2):
-        for k, (pcol, scol) in enumerate(issue_cols.values()):
-            if row[pcol] == "":
-                continue  # takes no part in this issue
-            pos[r - 2, k] = _number(name, r, header[pcol], row[pcol], problems)
-            if row[scol] == "":
-                problems.append(problem(name, f"row {r}.{header[scol]}", "must be given", ""))
-            else:
-                sal[r - 2, k] = _number(name, r, header[scol], row[scol], problems)
+    cap = np.array([_number(name, n, header[power_col], r[power_col], problems) for n, r in body])
+    pos, sal = _issue_values(name, header, body, issue_cols, problems)
     if problems:
         raise ScenarioError(problems)
     sal = _rescale_salience(sal)
     _check_ranges(name, header, body, cap, pos, sal, issue_cols, power_col)
-    descriptions = tuple(row[1] for row in body) if has_description else ()
-    return ActorTable(name, tuple(actors), issues, cap, pos, sal, descriptions)
+    descriptions = tuple(r[1] for _, r in body) if has_description else ()
+    return ActorTable(name, actors, tuple(issue_cols), cap, pos, sal, descriptions)
+
+
+def _fixed_columns(name: str, header: list[str]) -> tuple[int, bool]:
+    """(index of the capability column, whether there is a description column)."""
+    lower = [h.lower() for h in header]
+    if lower[0] not in ACTOR_NAMES:
+        rule = "first column must be 'actor'"
+        raise ScenarioError([problem(name, "header[1]", rule, header[0])])
+    has_description = len(lower) > 1 and lower[1] == "description"
+    power_col = 2 if has_description else 1
+    if len(lower) <= power_col or lower[power_col] not in POWER_NAMES:
+        got = header[power_col] if len(header) > power_col else ""
+        rule = "must be 'capability' (or 'power')"
+        raise ScenarioError([problem(name, f"header[{power_col + 1}]", rule, got)])
+    return power_col, has_description
+
+
+def _actor_names(name: str, header: list[str], body: Rows) -> tuple[str, ...]:
+    problems: list[str] = []
+    actors: list[str] = []
+    for n, row in body:
+        if len(row) != len(header):
+            rule = f"must have {len(header)} cells like the header"
+            problems.append(problem(name, f"row {n}", rule, len(row)))
+        elif not row[0]:
+            problems.append(problem(name, f"row {n}.{header[0]}", "must not be empty", row[0]))
+        elif row[0] in actors:
+            problems.append(problem(name, f"row {n}.{header[0]}", "must be unique", row[0]))
+        else:
+            actors.append(row[0])
+    if problems:
+        raise ScenarioError(problems)
+    return tuple(actors)
+
+
+def _issue_values(
+    name: str,
+    header: list[str],
+    body: Rows,
+    issue_cols: dict[str, tuple[int, int]],
+    problems: list[str],
+) -> tuple[Array, Array]:
+    """Positions (NaN where the actor takes no part) and raw saliences (0 there)."""
+    pos = np.full((len(body), len(issue_cols)), np.nan)
+    sal = np.zeros((len(body), len(issue_cols)))
+    for a, (n, row) in enumerate(body):
+        for k, (pcol, scol) in enumerate(issue_cols.values()):
+            if row[pcol] == "":
+                continue  # takes no part in this issue
+            pos[a, k] = _number(name, n, header[pcol], row[pcol], problems)
+            if row[scol] == "":
+                problems.append(problem(name, f"row {n}.{header[scol]}", "must be given", ""))
+            else:
+                sal[a, k] = _number(name, n, header[scol], row[scol], problems)
+    return pos, sal
 
 
 def _issue_columns(name: str, header: list[str], start: int) -> dict[str, tuple[int, int]]:
@@ -248,7 +273,7 @@ def _rescale_salience(sal: Array) -> Array:
 def _check_ranges(
     name: str,
     header: list[str],
-    body: list[list[str]],
+    body: Rows,
     cap: Array,
     pos: Array,
     sal: Array,
@@ -256,29 +281,23 @@ def _check_ranges(
     power_col: int,
 ) -> None:
     problems: list[str] = []
+    lines = [n for n, _ in body]
     for a, c in enumerate(cap):
         if c < 0:
-            problems.append(problem(name, f"row {a + 2}.{header[power_col]}", "must be >= 0", c))
+            problems.append(
+                problem(name, f"row {lines[a]}.{header[power_col]}", "must be >= 0", float(c))
+            )
     for k, (issue, (pcol, scol)) in enumerate(issue_cols.items()):
-        for a in range(len(body)):
-            p, s = pos[a, k], sal[a, k]
-            if np.isfinite(p) and not 0.0 <= p <= SCALE:
-                problems.append(
-                    problem(name, f"row {a + 2}.{header[pcol]}", "must be in [0, 100]", p)
-                )
-            if not 0.0 <= s <= 1.0:
-                raw = float(body[a][scol])
-                problems.append(
-                    problem(
-                        name, f"row {a + 2}.{header[scol]}", "must be in [0, 1] or [0, 100]", raw
-                    )
-                )
+        for a, (n, row) in enumerate(body):
+            if np.isfinite(pos[a, k]) and not 0.0 <= pos[a, k] <= SCALE:
+                rule = "must be in [0, 100]"
+                problems.append(problem(name, f"row {n}.{header[pcol]}", rule, float(pos[a, k])))
+            if not 0.0 <= sal[a, k] <= 1.0:
+                rule = "must be in [0, 1] or [0, 100]"
+                problems.append(problem(name, f"row {n}.{header[scol]}", rule, float(row[scol])))
         weight = np.where(np.isfinite(pos[:, k]), cap * sal[:, k], 0.0)
         if not problems and not np.any(weight > 0):
-            problems.append(
-                problem(
-                    name, f"issue {issue}", "needs an actor with capability × salience > 0", "none"
-                )
-            )
+            rule = "needs an actor with capability × salience > 0"
+            problems.append(problem(name, f"issue {issue}", rule, "none"))
     if problems:
         raise ScenarioError(problems)

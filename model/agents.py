@@ -62,15 +62,13 @@ class Principal(Actor):
         )
 
     def signal(self, noise: np.ndarray) -> np.ndarray:
-        """1. Weigh the summit  2. Send a warm (near 1) or cold (near 0) signal."""
-        self.weigh()
+        """Send a warm (near 1) or cold (near 0) signal, by this week's expected gain."""
         temperature = self.model.mp["signal_temperature"]
         self.signal_strength = rules.logistic((self.gain + noise) / temperature)
         return self.signal_strength
 
     def decide(self, noise: np.ndarray) -> np.ndarray:
         """Willing to meet this week iff the expected gain, plus a decision shock, is positive."""
-        self.weigh()
         self.willing = self.gain + noise > 0
         return self.willing
 

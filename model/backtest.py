@@ -39,7 +39,7 @@ import pandas as pd
 from model import bargaining
 from model.bargaining import Rule, Settings
 from model.errors import ScenarioError, problem
-from model.rules import SCALE, Array
+from model.rules import SCALE, Array, compromise
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "deu3"
 HIT = 10.0  # points: an error below this counts as a hit
@@ -174,14 +174,16 @@ def _check_values(
     lines = _row_numbers(body)
     for a, c in zip(actors, cap, strict=True):
         if not (np.isfinite(c) and c > 0):
-            problems.append(problem(name, f"row 2.p{a}", "capability must be > 0", c))
+            problems.append(problem(name, f"row 2.p{a}", "capability must be > 0", float(c)))
     for what, arr in (("p", pos), ("s", sal)):
         bad = np.argwhere(np.isfinite(arr) & ((arr < 0) | (arr > SCALE)))
         for i, j in bad[:10]:
             rule = "must be in [0, 100]"
-            problems.append(problem(name, f"row {lines[i]}.{what}{actors[j]}", rule, arr[i, j]))
-    for i in np.flatnonzero(~np.isfinite(out) | (out < 0) | (out > SCALE)):
-        problems.append(problem(name, f"row {lines[i]}.out", "must be in [0, 100]", out[i]))
+            problems.append(
+                problem(name, f"row {lines[i]}.{what}{actors[j]}", rule, float(arr[i, j]))
+            )
+    for i in np.flatnonzero(np.isfinite(out) & ((out < 0) | (out > SCALE))):
+        problems.append(problem(name, f"row {lines[i]}.out", "must be in [0, 100]", float(out[i])))
     for i in np.flatnonzero(~np.any(np.isfinite(pos) & (np.nan_to_num(sal, nan=1.0) > 0), axis=1)):
         problems.append(problem(name, f"row {lines[i]}", "needs an actor with a position", "none"))
 
@@ -229,26 +231,43 @@ def issue_rng(seed: int, issue: str) -> np.random.Generator:
     )
 
 
+def veto_capability(cap: Array, voting: str) -> Array:
+    """Capabilities as they count under a voting rule: under unanimity every participant holds a
+    veto, so none can be outvoted and their bargaining weights are equal; under QMV as given."""
+    return np.ones_like(cap) if voting == "Unan" else cap
+
+
+def column_name(rule: Rule, veto: bool) -> str:
+    return f"{rule.value}+veto" if veto else rule.value
+
+
 def forecast_issues(
     data: Negotiations,
     rules: Iterable[Rule | str] = tuple(Rule),
     runs: int = DEFAULT_RUNS,
     seed: int = 0,
     settings: Settings = bargaining.DEFAULT,
+    veto: Sequence[bool] = (False,),
+    progress: Callable[[int], object] | None = None,
 ) -> pd.DataFrame:
     """One row per issue: identifiers, outcome and each rule's point forecast.
 
-    A stochastic rule's point forecast is the median over ``runs`` replications: the forecast that
-    minimises expected absolute error, the score used here.
+    ``veto``: run each rule with the capabilities as given (False) and/or as they count under the
+    issue's voting rule (True, `veto_capability`; column ``<rule>+veto``). A stochastic rule's
+    point forecast is the median over ``runs`` replications: the forecast that minimises the
+    expected absolute error, the score used here.
     """
-    rules = [Rule(r) for r in rules]
-    cols: dict[str, list[float]] = {r.value: [] for r in rules}
+    variants = [(Rule(r), v) for r in rules for v in veto]
+    cols: dict[str, list[float]] = {column_name(r, v): [] for r, v in variants}
     for n in range(len(data)):
         pos, sal, cap = data.issue_arrays(n)
-        for r in rules:
+        for r, v in variants:
+            c = veto_capability(cap, data.voting[n]) if v else cap
             rng = issue_rng(seed, data.issue[n]) if r in bargaining.STOCHASTIC else None
-            draws = bargaining.forecast(r, pos, sal, cap, rng=rng, runs=runs, settings=settings)
-            cols[r.value].append(float(np.median(draws[:, 0])))
+            draws = bargaining.forecast(r, pos, sal, c, rng=rng, runs=runs, settings=settings)
+            cols[column_name(r, v)].append(float(np.median(draws[:, 0])))
+        if progress is not None:
+            progress(1)
     frame = pd.DataFrame(
         {
             "proposal": data.proposal,
@@ -257,8 +276,8 @@ def forecast_issues(
             "outcome": data.outcome,
         }
     )
-    for r, values in cols.items():
-        frame[r] = values
+    for name, values in cols.items():
+        frame[name] = values
     return frame
 
 
@@ -352,30 +371,69 @@ def _score_row(
 
 
 # ---------------------------------------------------------------- cross-validation by proposal
-def proposal_folds(proposal: Sequence[str], folds: int, seed: int) -> np.ndarray:
-    """Fold number of each issue; whole proposals go to one fold, so no negotiation is seen in
-    both the tuning and the scoring of a fold."""
-    labels, inverse = np.unique(np.asarray(proposal), return_inverse=True)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xF01D,)))
-    fold_of = rng.permutation(len(labels)) % folds
-    return fold_of[inverse]
+def cross_validate(candidates: pd.DataFrame, frame: pd.DataFrame) -> tuple[Array, list[str]]:
+    """Leave one proposal out: for each proposal, choose among candidate forecasts (columns of
+    ``candidates``, one row per issue of ``frame``) by mean absolute error on all other proposals
+    and forecast the left-out proposal with that choice. No negotiation is seen both in tuning and
+    in scoring; one fold per proposal leaves nothing to a random fold assignment.
 
-
-def cross_validate(
-    candidates: pd.DataFrame, frame: pd.DataFrame, folds: int = 8, seed: int = 0
-) -> tuple[Array, list[str]]:
-    """Choose among candidate forecasts (columns of ``candidates``, one row per issue) on the
-    training proposals of each fold by mean absolute error, and forecast the held-out fold with
-    the choice. Returns the cross-validated forecasts and the candidate chosen in each fold."""
+    Returns the cross-validated forecasts and the candidate chosen for each proposal.
+    """
     y = frame["outcome"].to_numpy(float)
-    fold = proposal_folds(frame["proposal"].tolist(), folds, seed)
+    proposal = frame["proposal"].to_numpy()
+    values = candidates.to_numpy(float)
+    errors = np.abs(values - y[:, None])
     pred = np.full(len(y), np.nan)
     chosen: list[str] = []
-    values = candidates.to_numpy(float)
-    for f in range(folds):
-        train, test = fold != f, fold == f
-        mae = np.mean(np.abs(values[train] - y[train, None]), axis=0)
-        best = int(np.argmin(mae))
+    for label in pd.unique(proposal):
+        out = proposal == label
+        best = int(np.argmin(np.mean(errors[~out], axis=0)))
         chosen.append(str(candidates.columns[best]))
-        pred[test] = values[test, best]
+        pred[out] = values[out, best]
     return pred, chosen
+
+
+def exponent_grid(
+    data: Negotiations, salience_powers: Sequence[float], unanimity_powers: Sequence[float]
+) -> pd.DataFrame:
+    """Candidate forecasts Σ w x / Σ w with w = c^γ s^β (γ applies under unanimity; 1 under QMV).
+
+    The fixed point of the ``fj`` rule has this form (β = 1 + the power of salience in the
+    stubbornness; see `bargaining.fj_forecast`), so the grid shows what tuning β and γ to this
+    half would buy: compare its in-sample and cross-validated errors (docs/VALIDATION.md).
+    """
+    columns: dict[str, list[float]] = {}
+    for beta in salience_powers:
+        for gamma in unanimity_powers:
+            name = f"beta={beta:g},gamma={gamma:g}"
+            columns[name] = []
+            for n in range(len(data)):
+                pos, sal, cap = data.issue_arrays(n)
+                c = cap**gamma if data.voting[n] == "Unan" else cap
+                columns[name].append(float(compromise(pos, sal**beta, c)[0]))
+    return pd.DataFrame(columns)
+
+
+MECHANISMS = ("compromise", "compromise+veto", "fj", "fj+veto")
+SALIENCE_POWERS = (1.0, 1.5, 2.0, 2.5, 3.0)
+UNANIMITY_POWERS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def tuning_table(
+    data: Negotiations, frame: pd.DataFrame, boot: int = DEFAULT_BOOT, seed: int = 0
+) -> pd.DataFrame:
+    """In-sample against cross-validated error of what could be tuned on this half.
+
+    Rows (``rule`` column): the compromise model; ``choose mechanism (CV)``, the best of
+    `MECHANISMS` chosen leaving each proposal out; ``exponent grid (in-sample)``, the single best
+    of `exponent_grid` on all of this half; ``exponent grid (CV)``, the same choice made leaving
+    each proposal out. ``frame`` is `forecast_issues` output holding the `MECHANISMS` columns.
+    """
+    grid = exponent_grid(data, SALIENCE_POWERS, UNANIMITY_POWERS)
+    y = frame["outcome"].to_numpy(float)
+    best = grid.columns[int(np.argmin(np.mean(np.abs(grid.to_numpy() - y[:, None]), axis=0)))]
+    out = frame[["proposal", "issue", "voting", "outcome", "compromise", "fj+veto"]].copy()
+    out["choose mechanism (CV)"] = cross_validate(frame[list(MECHANISMS)], frame)[0]
+    out[f"exponent grid {best} (in-sample)"] = grid[best].to_numpy()
+    out["exponent grid (CV)"] = cross_validate(grid, frame)[0]
+    return score(out, boot=boot, seed=seed)

@@ -7,10 +7,11 @@ Six rules, compared on real EU negotiations in docs/VALIDATION.md:
 - ``median``: the capability × salience weighted median (the median voter of the weighted votes).
 - ``eu``: Bueno de Mesquita's expected-utility challenge model as written out by Scholz, Calbert &
   Smith (2011), corrected (see `eu_round`).
-- ``ktab``: a KTAB-style probabilistic model (Wise et al. 2015): challenges won by random draw,
-  the loser adopting the winner's position.
-- ``fj``: the summit model's ``compromise`` rule, Friedkin–Johnsen dynamics (`rules.influence_weights`,
-  `rules.friedkin_johnsen_target`, `rules.anchored_update`) with all-to-all ties, run to convergence.
+- ``ktab``: a KTAB-style probabilistic model (Wise et al. 2015): actors propose bargains at the
+  expected result of a contest and each settles one of its bargains, drawn at random.
+- ``fj``: the summit model's ``compromise`` rule, Friedkin–Johnsen dynamics
+  (`rules.friedkin_johnsen_target`, which weights by `rules.influence_weights`, and
+  `rules.anchored_update`) with all-to-all ties, run to convergence.
 - ``challenge``: the summit model's ``challenge`` rule (`rules.challenge_target` and
   `rules.anchored_update`), run for a fixed number of rounds.
 
@@ -46,6 +47,7 @@ class Rule(StrEnum):
 
 
 STOCHASTIC = frozenset({Rule.KTAB, Rule.CHALLENGE})
+EU_ZERO = 1e-12  # expected utilities closer to 0 than this count as 0 (rounding of a sum)
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def eu_challenge(
     mu = rules.compromise(pos, sal, cap)
     off_mu = np.abs(pos - mu[..., None, :])[..., :, None, :] / SCALE  # (..., i, 1, k)
     s_j = sal[..., None, :, :]
-    one = np.ones(pos.shape[:-2] + (pos.shape[-2], 1, pos.shape[-1]))
+    one = np.ones((*pos.shape[:-2], pos.shape[-2], 1, pos.shape[-1]))
 
     def expected(r: Array) -> Array:
         us = 2 - 4 * (0.5 - 0.5 * d) ** r
@@ -164,8 +166,8 @@ def eu_challenge(
     s_min = np.min(np.where(live, security, np.inf), axis=-2, keepdims=True)
     spread = s_max - s_min
     ok = np.isfinite(spread) & (spread > 0)
-    big_r = np.where(ok, (2 * security - s_max - s_min) / np.where(ok, spread, 1.0), 0.0)
-    r = (1 - big_r / 3) / (1 + big_r / 3)
+    big_r = np.where(ok & live, (2 * security - s_max - s_min) / np.where(ok, spread, 1.0), 0.0)
+    r = (1 - big_r / 3) / (1 + big_r / 3)  # in [0.5, 2] for active actors, 1 for the rest
     return expected(r[..., :, None, :]), p, pair_live
 
 
@@ -185,10 +187,12 @@ def eu_round(pos: Array, sal: Array, cap: Array, q: float = 1.0, t: float = 1.0)
     """
     eu, p, live = eu_challenge(pos, sal, cap, q, t)
     eu_back = np.swapaxes(eu, -3, -2)  # [i, j] = EU_j(ji)
-    offer = live & (eu > 0)
-    safe = np.where(offer, eu, 1.0)
-    share = np.where(eu_back > 0, p, np.minimum(1.0, np.abs(eu_back) / safe))
     gap = pos[..., :, None, :] - pos[..., None, :, :]  # [i, j] = x_i − x_j
+    # actors at one position have nothing to contest; their EU is 0 up to rounding, whose sign
+    # would otherwise depend on the order of the actors
+    offer = live & (eu > EU_ZERO) & (gap != 0)
+    safe = np.where(offer, eu, 1.0)
+    share = np.where(eu_back > EU_ZERO, p, np.minimum(1.0, np.abs(eu_back) / safe))
     move = np.where(offer, share * gap, np.nan)  # j's move under i's offer
     smallest = np.argmin(np.where(np.isnan(move), np.inf, np.abs(move)), axis=-3)
     chosen = np.take_along_axis(move, smallest[..., None, :, :], axis=-3)[..., 0, :, :]
@@ -196,7 +200,8 @@ def eu_round(pos: Array, sal: Array, cap: Array, q: float = 1.0, t: float = 1.0)
 
 
 def eu_forecast(pos: Array, sal: Array, cap: Array, settings: Settings = DEFAULT) -> Array:
-    """Bargain until no one moves (or ``eu_rounds``); forecast the weighted median (median voter)."""
+    """Bargain until no one moves (or ``eu_rounds``); forecast the weighted median of the final
+    positions, the median voter of Bueno de Mesquita (1994)."""
     x = pos
     for _ in range(settings.eu_rounds):
         new = eu_round(x, sal, cap, settings.eu_q, settings.eu_t)
@@ -209,15 +214,20 @@ def eu_forecast(pos: Array, sal: Array, cap: Array, settings: Settings = DEFAULT
 
 # ---------------------------------------------------------------- KTAB-style probabilistic model
 def ktab_round(pos: Array, sal: Array, cap: Array, u: Array, power: float = 2.0) -> Array:
-    """One round of a KTAB-style model; u: (..., A, K) uniforms, one per would-be challenger.
+    """One round of a KTAB-style bargaining model; u: (..., A, A, K) uniforms, u[m, n] for m's
+    choice of n's bargain. Returns the new positions.
 
-    Victory probability P_ij = S_ij^n / (S_ij^n + S_ji^n), S the weighted votes of `support`.
-    Each actor i values a contest with j by how the compromise outcome y moves for it,
-      EU_i(j) = P_ij s_i (|y − x_i| − |y_j→i − x_i|) − (1 − P_ij) s_i (|y_i→j − x_i| − |y − x_i|),
-    where y_j→i is the outcome if j adopted x_i, and challenges the j of highest EU_i(j) when
-    positive. The draw u_i < P_ij decides; the loser adopts the winner's position. All contests of
-    a round are settled at once; an actor that loses several adopts the weighted mean of its
-    winners' positions (weights c s).
+    In the spirit of KTAB's spatial model of politics (Wise et al. 2015):
+      victory   P_ij = S_ij^n / (S_ij^n + S_ji^n), S the weighted votes of `support` (n = 2,
+                KTAB's quadratic victory model);
+      bargain   B_ij = P_ij x_i + (1 − P_ij) x_j, the expected result of an i–j contest;
+      proposal  i proposes to the j whose bargain most improves the compromise outcome y for i,
+                G_ij = s_i (|y − x_i| − |y_B − x_i|), y_B the outcome with i and j both at B_ij,
+                when that gain is positive;
+      choice    every actor settles one of the bargains it is party to (its own proposal or one
+                received), drawn with probability ∝ the partner's capability × salience.
+    The draw is a Gumbel-max over pairs, so relabelling the actors (with their draws) changes
+    nothing, and all actors move at once.
     """
     w = salience_weights(sal, cap)
     live = active(sal, cap)
@@ -227,39 +237,42 @@ def ktab_round(pos: Array, sal: Array, cap: Array, u: Array, power: float = 2.0)
     pro_n, con_n = pro**power, con**power
     total = pro_n + con_n
     p = np.where(total > 0, pro_n / np.where(total > 0, total, 1.0), 0.5)
-    total_w = np.sum(w, axis=-2)[..., None, None, :]
-    y = rules.compromise(pos, sal, cap)[..., None, None, :]
     x_i = pos[..., :, None, :]
     x_j = pos[..., None, :, :]
-    y_win = y + w[..., None, :, :] * (x_i - x_j) / total_w
-    y_lose = y + w[..., :, None, :] * (x_j - x_i) / total_w
-    s_i = sal[..., :, None, :]
-    gain = s_i * (np.abs(y - x_i) - np.abs(y_win - x_i))
-    loss = s_i * (np.abs(y_lose - x_i) - np.abs(y - x_i))
-    eu = np.where(pair_live, p * gain - (1 - p) * loss, -np.inf)
-    target = np.argmax(eu, axis=-2)  # (..., i, k)
-    best = np.take_along_axis(eu, target[..., :, None, :], axis=-2)[..., 0, :]
-    challenges = best > 0
-    p_best = np.take_along_axis(p, target[..., :, None, :], axis=-2)[..., 0, :]
-    wins = challenges & (u < p_best)
-    losses = challenges & ~wins
-    chosen = np.arange(a)[:, None] == target[..., :, None, :]  # (..., i, j, k): i's target is j
-    # adopt[..., m, n, k]: m must adopt n's position
-    adopt = np.swapaxes(chosen & wins[..., :, None, :], -3, -2) | (chosen & losses[..., :, None, :])
-    pull = np.where(adopt, w[..., None, :, :], 0.0)
-    weight = np.sum(pull, axis=-2)
-    moved = np.sum(pull * pos[..., None, :, :], axis=-2) / np.where(weight > 0, weight, 1.0)
-    return np.where(weight > 0, moved, pos)
+    bargain = p * x_i + (1 - p) * x_j  # symmetric: B_ij = B_ji
+    w_i = w[..., :, None, :]
+    w_j = w[..., None, :, :]
+    y = rules.compromise(pos, sal, cap)[..., None, None, :]
+    y_b = (
+        y + (w_i * (bargain - x_i) + w_j * (bargain - x_j)) / np.sum(w, axis=-2)[..., None, None, :]
+    )
+    gain = np.where(pair_live, sal[..., :, None, :] * (np.abs(y - x_i) - np.abs(y_b - x_i)), 0.0)
+    target = np.argmax(gain, axis=-2)  # (..., i, k)
+    proposes = np.take_along_axis(gain, target[..., :, None, :], axis=-2)[..., 0, :] > 0
+    proposal = (np.arange(a)[:, None] == target[..., :, None, :]) & proposes[..., :, None, :]
+    party = proposal | np.swapaxes(proposal, -3, -2)  # [m, n]: m is party to a bargain with n
+    gumbel = -np.log(-np.log(np.clip(u, 1e-300, 1.0 - 1e-16)))
+    score = np.where(party, np.log(np.where(party, w_j, 1.0)) + gumbel, -np.inf)
+    pick = np.argmax(score, axis=-2)  # (..., m, k)
+    settled = np.any(party, axis=-2)
+    offers = np.broadcast_to(bargain, score.shape)  # draws may carry more leading axes than pos
+    new = np.take_along_axis(offers, pick[..., :, None, :], axis=-2)[..., 0, :]
+    return np.where(settled, new, pos)
 
 
 def ktab_forecast(
     pos: Array, sal: Array, cap: Array, rng: np.random.Generator, runs: int, settings: Settings
 ) -> Array:
-    """(runs, ..., K): the compromise of the positions after ``ktab_rounds`` rounds of contests."""
+    """(runs, ..., K): the compromise of the positions once no one moves (or ``ktab_rounds``)."""
     x = np.broadcast_to(pos, (runs, *pos.shape)).copy()
+    a = pos.shape[-2]
     for _ in range(settings.ktab_rounds):
-        u = rng.random(x.shape)
-        x = ktab_round(x, sal, cap, u, settings.ktab_power)
+        u = rng.random((*x.shape[:-2], a, a, x.shape[-1]))
+        new = ktab_round(x, sal, cap, u, settings.ktab_power)
+        done = np.max(np.abs(new - x), initial=0.0) < settings.tolerance
+        x = new
+        if done:
+            break
     return rules.compromise(x, sal, cap)
 
 
@@ -300,11 +313,11 @@ def fj_forecast(pos: Array, sal: Array, cap: Array, settings: Settings = DEFAULT
     """
 
     def one(x0: Array, s: Array, c: Array) -> Array:
-        weights = rules.influence_weights(all_ties(x0.shape[-2]), s, c)
+        ties = all_ties(x0.shape[-2])
         lam = susceptibility(s, settings)
         x = x0
         for _ in range(settings.fj_rounds):
-            target = rules.friedkin_johnsen_target(x, weights)
+            target = rules.friedkin_johnsen_target(x, ties, s, c)
             new = rules.anchored_update(x, x0, target, lam, settings.influence_rate)
             done = np.max(np.abs(new - x), initial=0.0) < settings.tolerance * 1e-3
             x = new
@@ -318,8 +331,8 @@ def fj_forecast(pos: Array, sal: Array, cap: Array, settings: Settings = DEFAULT
 def challenge_forecast(
     pos: Array, sal: Array, cap: Array, rng: np.random.Generator, runs: int, settings: Settings
 ) -> Array:
-    """(runs, ..., K): the summit model's challenge rule for ``challenge_rounds`` rounds, anchored as
-    in the summit model; the compromise of the final positions."""
+    """(runs, ..., K): the summit model's challenge rule for ``challenge_rounds`` rounds, anchored
+    as in the summit model; the compromise of the final positions."""
 
     def one(x1: Array, s: Array, c: Array) -> Array:
         a = x1.shape[-2]
@@ -369,3 +382,59 @@ def forecast(
     else:
         out = fj_forecast(pos, sal, cap, settings)
     return np.broadcast_to(out, (runs, *out.shape)).copy()
+
+
+def perturb(
+    pos: Array, sal: Array, cap: Array, rng: np.random.Generator, runs: int, noise: float
+) -> tuple[Array, Array, Array]:
+    """``runs`` copies of the inputs with coding error: each capability and salience multiplied by
+    exp(noise · Z), Z standard normal, saliences capped at 1; positions as stated.
+
+    Capabilities and saliences are the softest judgements in an actor table (positions are what
+    actors say they want); ``noise`` = 0.1 is a ±10% coding error. Returns (runs, A, K) positions
+    and saliences and (runs, A) capabilities.
+    """
+    z_cap = rng.standard_normal((runs, *cap.shape))
+    z_sal = rng.standard_normal((runs, *sal.shape))
+    reps = np.broadcast_to(pos, (runs, *pos.shape)).copy()
+    return reps, np.minimum(sal * np.exp(noise * z_sal), 1.0), cap * np.exp(noise * z_cap)
+
+
+BLOCK = 50  # replications computed together when inputs vary: bounds the (R, A, A, A, K) arrays
+
+
+def forecast_all(
+    pos: Array,
+    sal: Array,
+    cap: Array,
+    seed: int,
+    runs: int,
+    noise: float = 0.0,
+    rule_list: tuple[Rule, ...] = tuple(Rule),
+    settings: Settings = DEFAULT,
+) -> dict[Rule, Array]:
+    """Every rule's (runs, K) forecasts of one table, on the same perturbed inputs.
+
+    The input perturbation and each rule draw from their own stream of ``seed`` (keys 0 and
+    1 + the rule's place in `Rule`), so adding or dropping a rule changes no other rule's numbers.
+    """
+    order = list(Rule)
+
+    def stream(key: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
+
+    if noise <= 0:
+        return {
+            r: forecast(r, pos, sal, cap, stream(1 + order.index(r)), runs, settings)
+            for r in rule_list
+        }
+    p, s, c = perturb(pos, sal, cap, stream(0), runs, noise)
+    out: dict[Rule, Array] = {}
+    for rule in rule_list:
+        rng = stream(1 + order.index(rule))
+        blocks = []
+        for b in range(0, runs, BLOCK):
+            part = slice(b, b + BLOCK)
+            blocks.append(forecast(rule, p[part], s[part], c[part], rng, 1, settings)[0])
+        out[rule] = np.concatenate(blocks)
+    return out

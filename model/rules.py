@@ -61,7 +61,9 @@ def friedkin_johnsen_target(pos: Array, ties: Array, sal: Array, cap: Array) -> 
     w = cap[..., :, None] * sal  # (..., A, K)
     num = ties @ (w * pos)
     den = ties @ w
-    return np.where(den > 0, num / np.where(den > 0, den, 1.0), pos)
+    out = pos.copy()  # nobody tied to i cares about issue k: i stays where it is
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 def challenge_target(

@@ -232,6 +232,9 @@ class SummitModel(mesa.Model):
             aud.index for aud in self.audience_of.values() if aud is not None
         ]
         self.pair_ix = [(self.by_id[a].index, self.by_id[b].index) for a, b in self.rel_pairs]
+        self._principal_ix = np.array([p.index for p in self.principal_list])
+        self._ratifier_ix = np.array(self.ratifiers)
+        self._relief: dict[str, np.ndarray] = {}
         self.pair_names = [f"{a.lower()}_{b.lower()}" for a, b in self.rel_pairs]
 
     def _principal(self, aid: str) -> Principal:
@@ -263,35 +266,42 @@ class SummitModel(mesa.Model):
 
     # ------------------------------------------------------------ assessments
     def relief(self, principal: Principal) -> np.ndarray:
-        """Isolation relief B of a principal from its patrons' backing (0 = isolated)."""
+        """Isolation relief B of a principal from its patrons' backing (0 = isolated).
+
+        Cached per week (backing changes only through events, which fire first)."""
+        cached = self._relief.get(principal.actor_id)
+        if cached is not None:
+            return cached
         patrons = self.patrons_of[principal.actor_id]
         if not patrons:
-            return np.zeros(self.R)
-        backing = np.stack([p.param("backing") for p in patrons], axis=-1)
-        return rules.isolation_relief(backing)
+            value = np.zeros(self.R)
+        else:
+            backing = np.stack([p.param("backing") for p in patrons], axis=-1)
+            value = rules.isolation_relief(backing)
+        self._relief[principal.actor_id] = value
+        return value
 
     def expected_deal(self) -> np.ndarray:
         """The deal the principals expect a summit to produce now, (R, K_negotiated)."""
-        idx = [p.index for p in self.principal_list]
-        cap = self.cap[:, idx] * np.stack(
+        cap = self.cap[:, self._principal_ix] * np.stack(
             [1.0 + self.mp["backing_power"] * self.relief(p) for p in self.principal_list], axis=-1
         )
-        pos = self.pos[:, idx][:, :, self.neg]
-        sal = self.sal[:, idx][:, :, self.neg]
+        pos = self.pos[:, self._principal_ix[:, None], self.neg]
+        sal = self.sal[:, self._principal_ix[:, None], self.neg]
         return rules.bargain(pos, sal, cap)
 
+    def _ratifier_losses(self, y: np.ndarray) -> np.ndarray:
+        """(R, n_ratifiers) loss of each ratifier if ``y`` were agreed."""
+        pos = self.pos[:, self._ratifier_ix[:, None], self.neg]
+        sal = self.sal[:, self._ratifier_ix[:, None], self.neg]
+        return rules.loss(y[:, None, :], pos, sal)
+
     def ratify_chance(self, y: np.ndarray) -> np.ndarray:
-        scale = np.maximum(self.mp["bargain_noise"], 1.0) / rules.SCALE
-        p = np.ones(self.R)
-        for r in self.ratifiers:
-            p *= rules.ratify_probability(
-                y,
-                self.pos[:, r][:, self.neg],
-                self.sal[:, r][:, self.neg],
-                self.actor_param["tolerance"][:, r],
-                scale,
-            )
-        return p
+        """Both principals' estimate that every ratifier accepts ``y``."""
+        scale = np.maximum(self.mp["bargain_noise"], 1.0)[:, None] / rules.SCALE
+        tol = self.actor_param["tolerance"][:, self._ratifier_ix]
+        chance = rules.logistic((tol - self._ratifier_losses(y)) / scale)
+        return np.prod(chance, axis=-1)
 
     def supports(self, principal: Principal) -> np.ndarray:
         """(R, n_allies) support of each ally of ``principal`` for its summit, this week."""
@@ -358,25 +368,29 @@ class SummitModel(mesa.Model):
             return np.ones(self.R)
         return np.mean(me.salience[:, self.non_neg], axis=-1)
 
-    def _assess(self) -> None:
+    def assess(self) -> None:
+        """Once a week, after the events: the expected deal, its chance of ratification, each
+        ally's support, and each principal's expected gain. Signals and the decision of the
+        week both rest on this assessment (leaders act on what they know at the week's start)."""
         self._deal_now = self.expected_deal()
         self._p_agree_now = self.ratify_chance(self._deal_now)
         self._support = {p.actor_id: self.supports(p) for p in self.principal_list}
+        for p in self.principal_list:
+            p.weigh()
 
     # ------------------------------------------------------------------ stages
     def step(self) -> None:
-        """One week: 1 events  2 assess (expected deal, ratification chance, ally support)
-        3 signals → momentum  4 influence  5 consultations  6 assess again  7 meet/no-meet
-        decision → negotiation  8 alliance strain."""
+        """One week: 1 events  2 assess (expected deal, ratification chance, ally support,
+        each leader's expected gain)  3 signals → momentum  4 influence  5 consultations
+        6 meet/no-meet decision → negotiation  7 alliance strain."""
         week = self.week
         record: dict[str, Any] = {"week": week} if self.trace_on else {}
         self.fire_events(record)
-        self._assess()
+        self.assess()
         momentum_before = self.momentum.copy()
         self.exchange_signals(record)
         self.exchange_influence()
         self.consult(record)
-        self._assess()
         summit_now = self.decide(record)
         agreed_now = self.negotiate(summit_now, record)
         self.update_strain(summit_now, agreed_now, self.momentum - momentum_before, record)
@@ -395,6 +409,7 @@ class SummitModel(mesa.Model):
 
     def fire_events(self, record: dict[str, Any]) -> None:
         """Dated events fire in their week (with their probability); hazard events by chance."""
+        self._relief.clear()  # events may change patrons' backing
         for e, ev in enumerate(self.events):
             if ev.date is not None:
                 if self.spec_.week_of(ev.date) != self.week:
@@ -568,14 +583,8 @@ class SummitModel(mesa.Model):
         """At a summit: the bargained deal plus noise; agreement iff every ratifier accepts it."""
         shock = self.streams.normal(BARGAIN, len(self.neg)) * self.mp["bargain_noise"][:, None]
         y = np.clip(self._deal_now + shock, 0.0, rules.SCALE)
-        ok = np.ones(self.R, dtype=bool)
-        for r in self.ratifiers:
-            ok &= rules.ratifies(
-                y,
-                self.pos[:, r][:, self.neg],
-                self.sal[:, r][:, self.neg],
-                self.actor_param["tolerance"][:, r],
-            )
+        tol = self.actor_param["tolerance"][:, self._ratifier_ix]
+        ok = np.all(self._ratifier_losses(y) <= tol, axis=-1)  # Putnam: every win-set holds y
         agreed = summit_now & ok
         self.offer[summit_now] = y[summit_now]
         self.deal[agreed] = y[agreed]
