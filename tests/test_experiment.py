@@ -29,7 +29,7 @@ def _exp(design: str, factors: list[dict], **kw: object) -> ExperimentFile:
         {
             "experiment": {"name": "t", "scenario": "baseline-2024", "design": design, **kw},
             "factors": factors,
-        }  # fmt: skip
+        }
     )
 
 
