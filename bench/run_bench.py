@@ -42,6 +42,24 @@ if kind == "summit":
         t = time.perf_counter()
         run_batch(design, out=Path(d) / "b", workers=workers)
         secs = time.perf_counter() - t
+elif kind == "sweep":
+    from model.runner import Design, run_batch
+    from model.scenario import load_scenario
+    from scipy.stats import qmc
+    import numpy as np
+    scn = load_scenario("baseline-2024")
+    paths = ["actors.US.openness", "actors.ROK.openness", "model.alliance_cost",
+             "actors.JPN.meeting_value"]
+    lo, hi = np.array([0.1, 0.1, 0.1, 0.0]), np.array([0.9, 0.9, 0.6, 0.4])
+    unit = qmc.LatinHypercube(d=4, rng=np.random.default_rng(1)).random(200)
+    pts = [dict(zip(paths, map(float, row))) for row in qmc.scale(unit, lo, hi)]
+    design = Design(scn, replications=runs, root_seed=1, points=pts, factors=paths,
+                    sampler="lhs", chunk_runs=chunk)
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        run_batch(design, out=Path(d) / "s", workers=workers)
+        secs = time.perf_counter() - t
+    runs = runs * 200
 elif kind == "mesa":
     import mesa
     from model.summit import SummitModel
@@ -60,7 +78,7 @@ elif kind == "step":
     secs = time.perf_counter() - t
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": secs, "peak_mb": (self_kb + child_kb) / 1024}))
+print(json.dumps({"seconds": secs, "peak_mb": (self_kb + child_kb) / 1024, "runs": runs}))
 """
 
 
@@ -74,7 +92,7 @@ def measure(kind: str, runs: int, workers: int = 1, chunk: int = 5000) -> dict[s
         check=True,
     )
     rec: dict[str, float] = json.loads(res.stdout.strip().splitlines()[-1])
-    rec["runs_per_s"] = runs / rec["seconds"]
+    rec["runs_per_s"] = rec["runs"] / rec["seconds"]
     return rec
 
 
@@ -90,7 +108,7 @@ def main() -> None:
         rec = measure(kind, runs, workers, chunk)
         row = {
             "measure": label,
-            "runs": runs,
+            "runs": int(rec["runs"]),
             "workers": workers,
             "chunk_runs": chunk if kind == "summit" else "",
             "seconds": round(rec["seconds"], 2),
@@ -111,6 +129,8 @@ def main() -> None:
     for chunk in (1_000, 5_000, 20_000):
         add(f"chunk size {chunk}", "summit", sizes[2] // 2, workers=2, chunk=chunk)
     step = add("model step only (in-process)", "step", 5_000)
+    sweep_reps = [100, 500] if args.quick else [100, 500, 2000]
+    sweeps = [add(f"sweep 200 points × {r}", "sweep", r, workers=2) for r in sweep_reps]
     rep_weeks = 5_000 * 52
     ratio = ours["runs_per_s"] / mesa_rec["runs_per_s"]
     scaling = float(w2["runs_per_s"]) / w1["runs_per_s"]  # type: ignore[arg-type]
@@ -121,6 +141,10 @@ def main() -> None:
     print(f"2 workers / 1 worker at {sizes[2]:,} runs: {scaling:.2f}×")
     print(f"peak memory {big[-2]['runs']:,} vs {big[-1]['runs']:,} runs: {mem[1]} vs {mem[0]} MB")
     print(f"time per replication-week: {step['seconds'] / rep_weeks * 1e6:.2f} µs")
+    print(
+        "sweep peak memory by replications per point: "
+        + ", ".join(f"{r} → {s['peak_mb']:.0f} MB" for r, s in zip(sweep_reps, sweeps, strict=True))
+    )
     py = platform.python_version()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {py}")
     OUT.mkdir(exist_ok=True)
