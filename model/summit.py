@@ -581,16 +581,22 @@ class SummitModel(mesa.Model):
 
     def negotiate(self, summit_now: np.ndarray, record: dict[str, Any]) -> np.ndarray:
         """At a summit: the bargained deal plus noise; agreement iff every ratifier accepts it."""
+        # drawn for every row every week, so a row's stream does not depend on its summit week
         shock = self.streams.normal(BARGAIN, len(self.neg)) * self.mp["bargain_noise"][:, None]
-        y = np.clip(self._deal_now + shock, 0.0, rules.SCALE)
-        tol = self.actor_param["tolerance"][:, self._ratifier_ix]
-        ok = np.all(self._ratifier_losses(y) <= tol, axis=-1)  # Putnam: every win-set holds y
-        agreed = summit_now & ok
-        self.offer[summit_now] = y[summit_now]
-        self.deal[agreed] = y[agreed]
+        rows = np.flatnonzero(summit_now)  # only this week's summits negotiate
+        y = np.clip(self._deal_now[rows] + shock[rows], 0.0, rules.SCALE)
+        tol = self.actor_param["tolerance"][rows[:, None], self._ratifier_ix]
+        pos = self.pos[rows[:, None, None], self._ratifier_ix[:, None], self.neg]
+        sal = self.sal[rows[:, None, None], self._ratifier_ix[:, None], self.neg]
+        ok = np.all(rules.loss(y[:, None, :], pos, sal) <= tol, axis=-1)  # Putnam: all win-sets
+        agreed = np.zeros(self.R, dtype=bool)
+        agreed[rows[ok]] = True
+        self.offer[rows] = y
+        self.deal[rows[ok]] = y[ok]
         self.agreement |= agreed
-        self._y_now = y
+        self._y_rows, self._y_now = rows, y
         if self.trace_on and summit_now[0]:
+            y = y[:1]  # row 0 is the first of the summit rows
             record["negotiation"] = {
                 "offer": dict(zip(self.neg_ids, y[0].round(1).tolist(), strict=True)),
                 "agreement": bool(agreed[0]),
@@ -620,19 +626,20 @@ class SummitModel(mesa.Model):
         s_now = summit_now.astype(float)
         talks = np.maximum(d_momentum, 0.0)
         shock_of: dict[int, np.ndarray] = {}  # per ally index: shock on the pair (engager, ally)
+        rows, y = self._y_rows, self._y_now  # this week's summits and their offers
         for i, ally in enumerate(allies):
             unsupported = 1.0 - support[:, i]
             bypassed = support[:, i] < self.th["bypass_support"]
-            terms_loss = rules.loss(
-                self._y_now, ally.position[:, self.neg], ally.salience[:, self.neg]
-            )
-            tol = ally.param("tolerance")
-            excess = np.maximum(terms_loss - tol, 0.0) / tol
-            shock_of[ally.index] = (
-                s_now * (mp["strain_unilateral"] * unsupported + mp["strain_bypass"] * bypassed)
-                + agreed_now * mp["strain_terms"] * excess
-                + mp["strain_talks"] * talks * unsupported
-            )
+            shock = s_now * (mp["strain_unilateral"] * unsupported + mp["strain_bypass"] * bypassed)
+            shock += mp["strain_talks"] * talks * unsupported
+            if rows.size:  # deal terms beyond the ally's tolerance, where a deal was agreed
+                loss = rules.loss(
+                    y, ally.position[rows][:, self.neg], ally.salience[rows][:, self.neg]
+                )
+                tol = ally.param("tolerance")[rows]
+                excess = np.maximum(loss - tol, 0.0) / tol
+                shock[rows] += agreed_now[rows] * mp["strain_terms"][rows] * excess
+            shock_of[ally.index] = shock
         ally_pos = {a.index: i for i, a in enumerate(allies)}
         for w, (i, j) in enumerate(self.pair_ix):
             if e.index in (i, j):
