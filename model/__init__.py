@@ -17,6 +17,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from model import _threads  # noqa: F401  (first: must run before numpy is imported)
+
 try:
     __version__ = version("summit-sim")
 except PackageNotFoundError:  # running from a source tree without installing
