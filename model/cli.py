@@ -50,6 +50,8 @@ def _default_out(name: str) -> Path:
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
 @click.option("--chunk-runs", type=click.IntRange(min=1), default=None,
               help="Runs per chunk (whole blocks of 250) [default: 5000].")  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
 def run(
     scenario: str,
     runs: int,
@@ -59,6 +61,8 @@ def run(
     resume: bool,
     fmt: str,
     chunk_runs: int | None,
+    executor: str,
+    scheduler: str | None,
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
     from model.runner import DEFAULT_CHUNK_RUNS, DEFAULT_SEED, Design, run_batch
@@ -75,7 +79,15 @@ def run(
         raise click.UsageError("--resume needs --out DIR")
     out = out or _default_out(scn.name)
     with _progress(design.total_runs) as bar:
-        result = run_batch(design, out=out, workers=workers, resume=resume, progress=bar.update)
+        result = run_batch(
+            design,
+            out=out,
+            workers=workers,
+            resume=resume,
+            progress=bar.update,
+            executor=executor,
+            scheduler=scheduler,
+        )
     click.echo(format_table(result.summary, fmt))
     click.echo(f"\nwritten to {out}/ (manifest.json, runs/, summary.csv, summary.md)", err=True)
     if result.failures:
@@ -341,7 +353,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
         click.echo(
-            "interrupted: finished chunks are kept; finish with --resume --out DIR", err=True
+            "interrupted: finished chunks are kept; finish with `summit run --resume --out DIR`"
+            " or `summit sweep --resume DIR`",
+            err=True,
         )
         sys.exit(130)
     except click.ClickException as exc:

@@ -18,6 +18,10 @@ class ScenarioError(SummitError, ValueError):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
+    def __reduce__(self) -> tuple[type, tuple[list[str]]]:
+        # rebuilt from its problems, so it survives the trip back from a worker process
+        return (type(self), (self.problems,))
+
 
 class ExperimentError(SummitError, ValueError):
     """An experiment design, a result directory or a CLI request is unusable as given."""

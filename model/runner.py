@@ -14,11 +14,13 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -30,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.errors import ExperimentError
+from model.errors import ExperimentError, SummitError
 from model.scenario import Scenario
 from model.seeding import BLOCK, Block, blocks_for
 from model.summary import PointTally, summary_table, tally
@@ -316,7 +318,8 @@ def run_batch(
         failures = run_all(mem)
         return BatchResult(design, summarize(design, mem), failures, None, mem)
     manifest_path = out / "manifest.json"
-    if out.exists() and any(out.iterdir()):
+    fresh = not (out.exists() and any(out.iterdir()))
+    if not fresh:
         if not resume:
             raise ExperimentError(
                 f"{out}: --out: directory exists and is not empty (use --resume to finish it, "
@@ -326,35 +329,58 @@ def run_batch(
     elif resume:
         raise ExperimentError(f"{out}: --resume: no batch to resume there; got {str(out)!r}")
     sink = DirectorySink(out)
-    manifest = _manifest(design, workers, command)
-    manifest["executor"] = executor if scheduler is None else f"{executor} {scheduler}"
-    manifest.update(extra or {})
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        manifest["started"] = old.get("started", manifest["started"])
-        manifest["resumed"] = [*old.get("resumed", []), _now()]
-    _write_json(manifest_path, manifest)
-    try:
-        failures = run_all(sink)
-    except KeyboardInterrupt:
-        manifest.update(status="interrupted", chunks_done=len(sink.done()))
+    with _exclusive(out):
+        manifest = _manifest(design, workers, command)
+        manifest["executor"] = executor if scheduler is None else f"{executor} {scheduler}"
+        manifest.update(extra or {})
+        if manifest_path.exists():
+            old = json.loads(manifest_path.read_text())
+            manifest["started"] = old.get("started", manifest["started"])
+            manifest["resumed"] = [*old.get("resumed", []), _now()]
         _write_json(manifest_path, manifest)
-        raise
-    summary = summarize(design, sink)
-    _write_atomic(out / "summary.csv", summary.to_csv(index=False))
-    from model.tables import format_table  # tables imports runner for read paths
+        try:
+            failures = run_all(sink)
+        except KeyboardInterrupt:
+            manifest.update(status="interrupted", chunks_done=len(sink.done()))
+            _write_json(manifest_path, manifest)
+            raise
+        except SummitError:
+            # bad input found only when the executor starts (e.g. an unreachable scheduler):
+            # leave nothing half-written behind a fresh --out
+            if fresh and not sink.done():
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        summary = summarize(design, sink)
+        _write_atomic(out / "summary.csv", summary.to_csv(index=False))
+        from model.tables import format_table  # tables imports runner for read paths
 
-    _write_atomic(out / "summary.md", format_table(summary, "md") + "\n")
-    n_chunks = len(plan_chunks(design))
-    manifest.update(
-        status="complete" if not failures else "failed",
-        finished=_now(),
-        chunks=n_chunks,
-        chunks_done=len(sink.done()),
-        chunks_failed=[{"chunk": c, "error": e} for c, e in failures],
-    )
-    _write_json(manifest_path, manifest)
+        _write_atomic(out / "summary.md", format_table(summary, "md") + "\n")
+        n_chunks = len(plan_chunks(design))
+        manifest.update(
+            status="complete" if not failures else "failed",
+            finished=_now(),
+            chunks=n_chunks,
+            chunks_done=len(sink.done()),
+            chunks_failed=[{"chunk": c, "error": e} for c, e in failures],
+        )
+        _write_json(manifest_path, manifest)
     return BatchResult(design, summary, failures, out, sink)
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One writer per batch directory. flock is released by the kernel when the process dies,
+    so a batch killed with -9 can still be resumed."""
+    import fcntl
+
+    with (out / ".lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExperimentError(
+                f"{out}: .lock: another summit process is writing this batch; got a held lock"
+            ) from None
+        yield
 
 
 def _check_resumable(out: Path, design: Design) -> None:

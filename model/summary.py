@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.seeding import BLOCK
 from model.stats import mean_ci, wilson
 
 STRAIN_BINS = 2000  # strain quantiles are exact to 1/2000 = 0.0005
@@ -42,8 +43,17 @@ class PointTally:
         for name in ("summit", "agreement", "high_strain", "seoul_bypassed", "wedge"):
             setattr(self, name, getattr(self, name) + int(rows[name].sum()))
         strain = rows["strain"].to_numpy(float)
-        self.strain_sum += float(strain.sum())
-        self.strain_sq += float(np.square(strain).sum())
+        # Sum per seeding block, then add the block sums in block order: the blocks (and their
+        # order within a point) are the same for any chunk size, so the sums are too, bit for bit.
+        block = rows["replication"].to_numpy() // BLOCK
+        starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+        for total, total_sq in zip(
+            np.add.reduceat(strain, starts).tolist(),
+            np.add.reduceat(np.square(strain), starts).tolist(),
+            strict=True,
+        ):
+            self.strain_sum += total
+            self.strain_sq += total_sq
         bins = np.minimum((strain * STRAIN_BINS).astype(np.int64), STRAIN_BINS - 1)
         self.strain_hist += np.bincount(bins, minlength=STRAIN_BINS)
         weeks = rows["summit_week"].to_numpy(float)

@@ -198,3 +198,43 @@ def test_memory_sink_and_execute_agree_with_directory(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(
         pd.concat(list(mem.frames_in_order()), ignore_index=True), read_runs(tmp_path / "d")
     )
+
+
+def test_failing_chunk_in_a_worker_process_reports_its_error(tmp_path: Path) -> None:
+    """With a process pool, a chunk's ScenarioError comes back intact (it pickles) and is
+    recorded with its one-line message; the other chunks are written."""
+    scn = load_scenario("baseline-2024")
+    pts = [{"actors.US.openness": 0.5}, {"actors.US.openness": 1.5}]  # 1.5 breaks [0, 1]
+    design = Design(scn, replications=250, points=pts, factors=["actors.US.openness"],
+                    chunk_runs=250)  # fmt: skip
+    res = run_batch(design, out=tmp_path / "b", workers=2)
+    assert len(res.failures) == 1
+    _, err = res.failures[0]
+    assert err == "ScenarioError: baseline-2024.toml: actors.US.openness: must be <= 1; got 1.5"
+    assert len(res.summary) == 1
+
+
+def test_summary_does_not_depend_on_chunk_size() -> None:
+    """Chunking is an execution detail: the summary is identical for any chunk size."""
+    scn = load_scenario("baseline-2024")
+    small = run_batch(Design(scn, replications=1500, root_seed=5, chunk_runs=250)).summary
+    large = run_batch(Design(scn, replications=1500, root_seed=5, chunk_runs=5000)).summary
+    assert small.to_csv() == large.to_csv()
+
+
+def test_one_writer_per_batch_directory(tmp_path: Path) -> None:
+    """A second process writing the same batch directory is refused while the first holds it."""
+    import fcntl
+
+    out = tmp_path / "b"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    from model.runner import _exclusive
+
+    with (out / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with (
+            pytest.raises(ExperimentError, match=r"another summit process is writing"),
+            _exclusive(out),
+        ):
+            pass
