@@ -392,6 +392,10 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     base_path = path.parent / f"{base_ref}.toml"
     if base_path.resolve() == path.resolve() or base_ref in (path.name, path.stem):
         raise ScenarioError([problem(src, "base", "a variant cannot be its own base", base_ref)])
+    if not base_path.exists() and not (SHIPPED_DIR / f"{base_ref}.toml").exists():
+        names = ", ".join(sorted(x.stem for x in SHIPPED_DIR.glob("*.toml")))
+        rule = f"no such base (a .toml beside the variant, or a shipped name: {names})"
+        raise ScenarioError([problem(src, "base", rule, base_ref)])
     try:
         base = load_scenario(base_path if base_path.exists() else base_ref)
     except ScenarioError as exc:

@@ -177,7 +177,7 @@ def test_variant_cannot_be_its_own_base(tmp_path: Path) -> None:
 def test_missing_base_is_reported_against_the_variant(tmp_path: Path) -> None:
     """The error names the variant file and its `base` key, where the analyst must look."""
     (tmp_path / "v.toml").write_text('base = "baseline-2023"\n[meta]\nname = "v"\n')
-    with pytest.raises(ScenarioError, match=r"^v\.toml: base: base scenario unusable"):
+    with pytest.raises(ScenarioError, match=r"^v\.toml: base: no such base \(a \.toml beside"):
         load_scenario(tmp_path / "v.toml")
 
 
