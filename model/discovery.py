@@ -7,7 +7,7 @@ space towards boxes where that share is high, reporting coverage (share of all c
 inside the box), density (share of runs inside the box that are cases) and mass (share of runs
 inside the box), the scenario-discovery statistics of Bryant & Lempert (2010).
 
-PRIM is implemented here (about 150 lines) rather than taken from ema_workbench 3.0.0: under
+PRIM is implemented here (about 200 lines) rather than taken from ema_workbench 3.0.0: under
 pandas 3.1 its ``Prim`` warns Pandas4Warning (a DeprecationWarning, an error in this project's
 tests) on every construction, warns at import, and it pulls in scikit-learn, statsmodels, seaborn
 and platypus-opt (see docs/EXPERIMENTS.md).
@@ -472,7 +472,7 @@ class Discovery:
 def point_shares(runs: pd.DataFrame, factors: pd.DataFrame, where: str) -> pd.DataFrame:
     """Runs joined with their point's factor values (by ``point``), the condition per run, and
     per point the number of runs and the share that meet it."""
-    joined = runs.join(factors, on="point", how="left", rsuffix="_factor")
+    joined = runs.join(factors, on="point", how="left")
     unknown = sorted(set(runs["point"].astype(int)) - set(factors.index.astype(int)))
     if unknown:
         raise ExperimentError(f"runs: point: not in the manifest's design; got {unknown[:8]}")

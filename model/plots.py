@@ -278,8 +278,10 @@ def forest_plot(table: pd.DataFrame, path: Path) -> None:
         clear = (lo > 0) | (hi < 0)
         ax.axvline(0, color=GREY, lw=1)
         ax.errorbar(d, pos, xerr=np.vstack([d - lo, hi - d]), fmt="none", ecolor=BLUE, capsize=3)
-        ax.plot(d[clear], pos[clear], "o", color=BLUE, ms=6, label="interval excludes 0")
-        ax.plot(d[~clear], pos[~clear], "o", mfc="white", mec=BLUE, ms=6, label="includes 0")
+        if clear.any():
+            ax.plot(d[clear], pos[clear], "o", color=BLUE, ms=6, label="interval excludes 0")
+        if (~clear).any():
+            ax.plot(d[~clear], pos[~clear], "o", mfc="white", mec=BLUE, ms=6, label="includes 0")
         ax.set_yticks(pos, list(t["outcome"]))
         ax.set_xlabel(unit)
         span = max(float(np.nanmax(np.abs(np.r_[lo, hi]))), 1e-3) * 1.15
@@ -287,7 +289,7 @@ def forest_plot(table: pd.DataFrame, path: Path) -> None:
         ax.set_ylim(-0.7, len(t) - 0.3)
         ax.grid(axis="x", alpha=0.3)
     axes[0, 0].set_title(f"{b} − {a}: differences with 95% intervals", fontsize=10)
-    axes[0, 0].legend(fontsize=8, loc="lower right", frameon=False)
+    axes[0, 0].legend(fontsize=8, loc="best", frameon=False)
     _save(fig, path)
 
 
