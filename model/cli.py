@@ -49,7 +49,7 @@ def _default_out(name: str) -> Path:
 @click.option("--resume", is_flag=True, help="Finish an interrupted batch in --out.")
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
 @click.option("--chunk-runs", type=click.IntRange(min=1), default=None,
-              help="Runs per chunk (whole blocks of 250) [default: 5000].")  # fmt: skip
+              help="Runs per chunk (whole blocks of 250) [default: 10000].")  # fmt: skip
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
 def run(

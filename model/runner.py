@@ -39,7 +39,7 @@ from model.summary import PointTally, summary_table, tally
 from model.summit import SummitModel
 
 DEFAULT_SEED = 20240315  # the baseline's start date; any integer works
-DEFAULT_CHUNK_RUNS = 5000  # runs per chunk (rounded to whole blocks); ~1–2 s of work
+DEFAULT_CHUNK_RUNS = 10_000  # runs per chunk (whole blocks); ≈0.7 s of work on this machine
 
 
 @dataclass(frozen=True)

@@ -301,7 +301,7 @@ class SummitModel(mesa.Model):
         scale = np.maximum(self.mp["bargain_noise"], 1.0)[:, None] / rules.SCALE
         tol = self.actor_param["tolerance"][:, self._ratifier_ix]
         chance = rules.logistic((tol - self._ratifier_losses(y)) / scale)
-        return np.prod(chance, axis=-1)
+        return rules.product(chance)
 
     def supports(self, principal: Principal) -> np.ndarray:
         """(R, n_allies) support of each ally of ``principal`` for its summit, this week."""
@@ -313,7 +313,7 @@ class SummitModel(mesa.Model):
     def ally_shares(self, principal: Principal) -> np.ndarray:
         """(R, n_allies): how much the principal weighs each ally, by their alliance tie."""
         ties = self.ties_with(principal)
-        return ties / np.maximum(ties.sum(axis=-1, keepdims=True), 1e-12)
+        return ties / np.maximum(rules.total(ties), 1e-12)[:, None]
 
     def ties_with(self, principal: Principal) -> np.ndarray:
         """(R, n_allies): alliance weight between the principal and each of its allies."""
@@ -340,20 +340,22 @@ class SummitModel(mesa.Model):
         if self.allies_of[me.actor_id]:
             unsupported = 1.0 - self._support[me.actor_id]
             care = self._cohesion_care(me)
-            alliance = mp["alliance_cost"] * care * np.sum(self.ally_shares(me) * unsupported, -1)
+            alliance = mp["alliance_cost"] * care * rules.total(self.ally_shares(me) * unsupported)
         audience = zero
         aud = self.audience_of[me.actor_id]
         if aud is not None:
-            stake = np.sum(aud.salience[:, self.neg], axis=-1)
+            stake = rules.total(aud.salience[:, self.neg])
             audience = mp["audience_cost"] * (1.0 - p_agree) * stake
         wedge = zero
         if self.allies_of[other.actor_id] and self.non_neg.size:
             # Crawford (2011): a wedge is worth what it splits; how far we sit below the other
             # principal on the issues off the table (alliance cohesion), weighted by our salience
             gap = np.maximum(other.position[:, self.non_neg] - me.position[:, self.non_neg], 0)
-            want = np.mean(me.salience[:, self.non_neg] * gap, axis=-1) / rules.SCALE
+            want = rules.total(me.salience[:, self.non_neg] * gap) / (
+                self.non_neg.size * rules.SCALE
+            )
             unsupported = 1.0 - self._support[other.actor_id]
-            shock = mp["strain_unilateral"] * np.sum(self.ally_shares(other) * unsupported, -1)
+            shock = mp["strain_unilateral"] * rules.total(self.ally_shares(other) * unsupported)
             wedge = mp["wedge_value"] * want * shock
         return {
             "deal": deal,
@@ -366,7 +368,7 @@ class SummitModel(mesa.Model):
     def _cohesion_care(self, me: Principal) -> np.ndarray:
         if not self.non_neg.size:
             return np.ones(self.R)
-        return np.mean(me.salience[:, self.non_neg], axis=-1)
+        return rules.total(me.salience[:, self.non_neg]) / self.non_neg.size
 
     def assess(self) -> None:
         """Once a week, after the events: the expected deal, its chance of ratification, each
@@ -461,7 +463,7 @@ class SummitModel(mesa.Model):
         allies = self.allies_of[self.engager.actor_id]
         if allies:
             consulted = np.stack([a.param("consulted") for a in allies], axis=-1)
-            coordination = np.sum(self.ally_shares(self.engager) * consulted, axis=-1)
+            coordination = rules.total(self.ally_shares(self.engager) * consulted)
         else:
             coordination = np.ones(self.R)
         gain = self.mp["momentum_gain"] * (1.0 - share + share * coordination)
@@ -660,7 +662,9 @@ class SummitModel(mesa.Model):
             np.maximum(
                 self.post_summit_peak, np.where(self.summit, worst, 0.0), out=self.post_summit_peak
             )
-        index = self.strain_pairs.mean(axis=1) if self.pair_ix else np.zeros(self.R)
+        index = (
+            rules.total(self.strain_pairs) / len(self.pair_ix) if self.pair_ix else np.zeros(self.R)
+        )
         np.maximum(self.strain_peak, index, out=self.strain_peak)
         if self.trace_on:
             record["strain"] = dict(
