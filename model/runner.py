@@ -254,8 +254,10 @@ def execute(
             sink.write(c, df, time.perf_counter() - t0)
             tick(c.runs)
         return failures
-    # forkserver: fork() from a process with pyarrow's threads is unsafe (and warned about)
+    # forkserver: fork() from a process with pyarrow's threads is unsafe (and warned about).
+    # Preloading the model into the server makes each worker a cheap fork, not a fresh import.
     ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["model.runner"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         pending: dict[Future[pd.DataFrame], tuple[Chunk, float]] = {}
         todo = iter(chunks)
