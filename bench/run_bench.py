@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -32,6 +33,7 @@ OUT = HERE / "out"
 ONE = r"""
 import json, resource, sys, time, tempfile
 from pathlib import Path
+from typing import Any
 kind, runs, workers, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 if kind == "summit":
     from model.runner import Design, run_batch
@@ -96,6 +98,30 @@ def measure(kind: str, runs: int, workers: int = 1, chunk: int = 10_000) -> dict
     return rec
 
 
+def stage_profile(runs: int = 10_000) -> list[tuple[str, float]]:
+    """Where a week's time goes: wall time per stage of SummitModel.step, in ms per week."""
+    from model.seeding import blocks_for
+    from model.summit import SummitModel
+
+    stages = ["fire_events", "assess", "exchange_signals", "exchange_influence", "consult",
+              "decide", "negotiate", "update_strain"]  # fmt: skip
+    SummitModel("baseline-2024", blocks=blocks_for(0, 500), root_seed=1).run()  # warm-up
+    m = SummitModel("baseline-2024", blocks=blocks_for(0, runs), root_seed=1)
+    spent = dict.fromkeys(stages, 0.0)
+    for name in stages:
+        fn = getattr(m, name)
+
+        def timed(*a: Any, _fn: Any = fn, _name: str = name, **k: Any) -> Any:
+            t = time.perf_counter()
+            out = _fn(*a, **k)
+            spent[_name] += time.perf_counter() - t
+            return out
+
+        setattr(m, name, timed)
+    m.run()
+    return [(name, spent[name] * 1e3 / m.spec_.weeks) for name in stages]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -149,6 +175,9 @@ def main() -> None:
     )
     py = platform.python_version()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {py}")
+    print("\nprofile of one week, 10,000 replications in lockstep (ms per week, by stage):")
+    for name, ms in stage_profile():
+        print(f"  {name:<20} {ms:6.2f}")
     OUT.mkdir(exist_ok=True)
     with (OUT / "bench.csv").open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))

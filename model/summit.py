@@ -677,6 +677,15 @@ class SummitModel(mesa.Model):
             self.step()
         return self
 
+    def release(self) -> None:
+        """Drop this model's state arrays now. A finished model sits in reference cycles with
+        its agents, freed only by the cyclic garbage collector; a batch runs one model per
+        chunk, and without this its memory would grow until a collection happens."""
+        for name, value in list(vars(self).items()):
+            if isinstance(value, np.ndarray | dict) and name not in ("by_id", "allies_of"):
+                setattr(self, name, None)
+        self.streams = None  # type: ignore[assignment]
+
     def outcomes(self) -> dict[str, np.ndarray]:
         """Run-level outcome columns (DESIGN.md contract names first, then extras)."""
         point = np.concatenate([np.full(b.size, b.point) for b in self.blocks])
