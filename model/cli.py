@@ -34,6 +34,23 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, unit="run", unit_scale=True, disable=None, file=sys.stderr)
 
 
+def _report(result: Any, out: Path, fmt: str, resume_hint: str) -> None:
+    """Print a finished batch's table; on failed chunks, say which and exit 1."""
+    from model.tables import format_table
+
+    click.echo(format_table(result.summary, fmt))
+    click.echo(f"\nwritten to {out}/ (manifest.json, runs/, summary.csv, summary.md)", err=True)
+    if result.failures:
+        for chunk, err in result.failures:
+            click.echo(f"chunk {chunk} failed: {err}", err=True)
+        click.echo(
+            f"{len(result.failures)} chunk(s) failed; finished data is valid; "
+            f"run them again with `{resume_hint}`",
+            err=True,
+        )
+        sys.exit(1)
+
+
 def _default_out(name: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("results") / f"{name}-{stamp}"
@@ -66,7 +83,6 @@ def run(
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
     from model.runner import DEFAULT_CHUNK_RUNS, DEFAULT_SEED, Design, run_batch
-    from model.tables import format_table
 
     scn = load_scenario(scenario)
     design = Design(
@@ -88,12 +104,7 @@ def run(
             executor=executor,
             scheduler=scheduler,
         )
-    click.echo(format_table(result.summary, fmt))
-    click.echo(f"\nwritten to {out}/ (manifest.json, runs/, summary.csv, summary.md)", err=True)
-    if result.failures:
-        for chunk, err in result.failures:
-            click.echo(f"chunk {chunk} failed: {err}", err=True)
-        sys.exit(1)
+    _report(result, out, fmt, resume_hint=f"summit run ... --resume --out {out}")
 
 
 @cli.command()
@@ -206,7 +217,6 @@ def sweep(
 
     from model.experiment import ExperimentFile, check_factors, load_experiment, to_design
     from model.runner import design_from_manifest, load_manifest, run_batch
-    from model.tables import format_table
 
     extra: dict[str, Any] = {}
     if resume_dir is not None or rerun_dir is not None:
@@ -257,17 +267,7 @@ def sweep(
             executor=executor,
             scheduler=scheduler,
         )
-    click.echo(format_table(result.summary, fmt))
-    click.echo(f"\nwritten to {out}/", err=True)
-    if result.failures:
-        for chunk, err in result.failures:
-            click.echo(f"chunk {chunk} failed: {err}", err=True)
-        click.echo(
-            f"{len(result.failures)} chunk(s) failed; finished data is valid; "
-            f"rerun the failed ones with --resume {out}",
-            err=True,
-        )
-        sys.exit(1)
+    _report(result, out, fmt, resume_hint=f"summit sweep --resume {out}")
 
 
 @cli.command()
