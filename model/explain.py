@@ -70,9 +70,13 @@ def _week(
     if "negotiation" in rec:
         n = rec["negotiation"]
         offer = ", ".join(f"{k} {v:.1f}" for k, v in n["offer"].items())
-        losses = ", ".join(f"{a} {v:.3f}" for a, v in n["ratifier_loss"].items())
-        verdict = "AGREEMENT" if n["agreement"] else "no agreement (a ratifier rejects)"
-        out.append(f"  negotiation offer {offer}; ratifier losses {losses} → {verdict}")
+        tol = n["ratifier_tolerance"]
+        losses = ", ".join(f"{a} {v:.3f}/{tol[a]:.2f}" for a, v in n["ratifier_loss"].items())
+        rejecting = [a for a, v in n["ratifier_loss"].items() if v > tol[a]]
+        verdict = (
+            "AGREEMENT" if n["agreement"] else f"no agreement ({', '.join(rejecting)} rejects)"
+        )
+        out.append(f"  negotiation offer {offer}; loss/tolerance {losses} → {verdict}")
     strain = ", ".join(f"{k} {v:.3f}" for k, v in rec["strain"].items())
     out.append(f"  strain     {strain}")
     return out

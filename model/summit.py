@@ -609,6 +609,10 @@ class SummitModel(mesa.Model):
                     )
                     for r in self.ratifiers
                 },
+                "ratifier_tolerance": {
+                    self.actor_ids[r]: float(self.actor_param["tolerance"][0, r])
+                    for r in self.ratifiers
+                },
             }
         return agreed
 
