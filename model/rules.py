@@ -133,7 +133,8 @@ def challenge_target(
     gap = np.abs(pos[..., :, None, :] - pos[..., None, :, :]) / SCALE  # (..., j, i, k)
     g = sal[..., :, None, :] * gap
     s_target = sal[..., None, :, :]
-    eu = g * (1.0 - s_target) + s_target * (p * g - (1.0 - p) * g) - cost
+    cost_arr = np.asarray(cost)[..., None, None, None] if np.ndim(cost) else cost
+    eu = g * (1.0 - s_target) + s_target * (p * g - (1.0 - p) * g) - cost_arr
     tied = (ties > 0) & ~np.eye(a, dtype=bool)
     challenge = (eu > 0) & tied[..., :, :, None]
     won = challenge & (u < p)  # [j, i]: j challenged i and won

@@ -97,16 +97,21 @@ def plan_chunks(design: Design) -> list[Chunk]:
     """Cut the design into chunks of whole blocks, interleaving points (block 0 of every point
     first), so a partial batch already covers the whole design. A chunk never mixes values of
     ``model.rule`` (a categorical the model cannot vary per replication)."""
+
+    def rule_of(b: Block) -> Any:
+        return design.points[b.point].get("model.rule")
+
     per_point = [blocks_for(p, design.replications) for p in interleave(len(design.points))]
     order = [
         bl[b] for b in range(max(len(x) for x in per_point)) for bl in per_point if b < len(bl)
     ]
+    # a chunk holds one value of model.rule: group by it (stable, so each group stays
+    # interleaved) instead of cutting a chunk at every alternation
+    rules_in_order = list(dict.fromkeys(str(rule_of(b)) for b in order))
+    order.sort(key=lambda b: rules_in_order.index(str(rule_of(b))))
     per_chunk = max(1, design.chunk_runs // BLOCK)
     chunks: list[Chunk] = []
     current: list[Block] = []
-
-    def rule_of(b: Block) -> Any:
-        return design.points[b.point].get("model.rule")
 
     for blk in order:
         if current and (len(current) >= per_chunk or rule_of(current[0]) != rule_of(blk)):

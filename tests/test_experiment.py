@@ -238,3 +238,16 @@ def test_one_writer_per_batch_directory(tmp_path: Path) -> None:
             _exclusive(out),
         ):
             pass
+
+
+def test_sweep_over_the_rule_runs_both_rules_in_separate_chunks(tmp_path: Path) -> None:
+    """model.rule is categorical: each chunk holds one rule (without cutting a chunk per block),
+    and both rules run with per-row parameter arrays."""
+    scn = load_scenario("baseline-2024")
+    pts = [{"model.rule": "compromise"}, {"model.rule": "challenge"}]
+    design = Design(scn, replications=1000, points=pts, factors=["model.rule"], chunk_runs=1000)
+    chunks = plan_chunks(design)
+    assert all(len({b.point for b in c.blocks}) == 1 for c in chunks)
+    assert len(chunks) == 2  # grouped, not one chunk per alternating block
+    res = run_batch(design)
+    assert res.failures == [] and list(res.summary["model.rule"]) == ["compromise", "challenge"]
