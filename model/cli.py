@@ -147,11 +147,23 @@ def explain(scenario: str, seed: int | None) -> None:
 @cli.command()
 @click.argument("batch_dir", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
-def table(batch_dir: Path, fmt: str) -> None:
-    """Print a finished batch's summary as a table."""
+@click.option("--timeline", is_flag=True, help="P(summit by date), every 4 weeks (point 0).")
+def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
+    """Print a finished batch's summary as a table (or its summit timeline)."""
     from model.tables import format_table, read_summary
 
-    click.echo(format_table(read_summary(batch_dir), fmt))
+    summary = read_summary(batch_dir)
+    if not timeline:
+        click.echo(format_table(summary, fmt))
+        return
+    from model.runner import design_from_manifest, read_runs
+    from model.tables import format_timeline
+    from model.tables import timeline as summit_timeline
+
+    scn = design_from_manifest(batch_dir).scenario
+    runs = read_runs(batch_dir)
+    runs = runs[runs["point"] == 0]
+    click.echo(format_timeline(summit_timeline(runs, scn.spec.meta.start, scn.weeks), fmt))
 
 
 def _parse_factor(text: str) -> dict[str, Any]:

@@ -6,10 +6,11 @@ precision (machine-readable); Markdown and LaTeX show the report view.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -113,6 +114,34 @@ def _latex(view: pd.DataFrame) -> str:
         out.append(" & ".join(esc(str(row[c])) for c in cols) + r" \\")
     out += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(out)
+
+
+def timeline(runs: pd.DataFrame, start: dt.date, weeks: int, every: int = 4) -> pd.DataFrame:
+    """Cumulative probability of a summit by each date (every ``every`` weeks), with Wilson
+    intervals: when, not only whether. A run's summit in week w counts from the end of week w."""
+    from model.stats import wilson
+
+    held = runs["summit_week"].to_numpy(float)
+    n = len(held)
+    rows: list[dict[str, Any]] = []
+    for w in [*range(every - 1, weeks, every), weeks - 1]:
+        if rows and rows[-1]["week"] == w + 1:
+            continue
+        k = int((held <= w).sum())
+        lo, hi = wilson(k, n)
+        end = start + dt.timedelta(weeks=w + 1) - dt.timedelta(days=1)
+        rows.append({"week": w + 1, "by": end.isoformat(), "p_summit": k / n, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows)
+
+
+def format_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
+    if fmt in ("csv", "json"):
+        return format_table(df, fmt) if fmt == "csv" else df.to_json(orient="records", indent=2)
+    lines = ["| weeks | by | P(summit by then) [95% CI] |", "|---:|:---|---:|"]
+    for _, r in df.iterrows():
+        cell = f"{r['p_summit']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]"
+        lines.append(f"| {int(r['week'])} | {r['by']} | {cell} |")
+    return "\n".join(lines)
 
 
 def read_summary(batch_dir: Path) -> pd.DataFrame:

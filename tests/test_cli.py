@@ -162,3 +162,17 @@ def test_table_formats(tmp_path: Path, fmt: str) -> None:
     assert marker[fmt] in res.stdout
     if fmt == "md":
         assert "[" in res.stdout  # cells carry their intervals
+
+
+def test_table_timeline(tmp_path: Path) -> None:
+    """`summit table DIR --timeline`: cumulative P(summit by date) rises to the batch's
+    P(summit) at the horizon, with dates counted from the scenario's start."""
+    out = tmp_path / "b"
+    assert summit("run", "--runs", "1000", "--seed", "2", "--out", str(out)).returncode == 0
+    res = summit("table", str(out), "--timeline", "--format", "csv")
+    assert res.returncode == 0, res.stderr
+    tl = pd.read_csv(__import__("io").StringIO(res.stdout))
+    assert tl["p_summit"].is_monotonic_increasing
+    assert tl["by"].iloc[-1] == "2025-03-13" and tl["week"].iloc[-1] == 52
+    p = pd.read_csv(out / "summary.csv").loc[0, "p_summit"]
+    assert tl["p_summit"].iloc[-1] == pytest.approx(p)
