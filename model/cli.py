@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
-from model.errors import SummitError
-from model.scenario import BASELINE, load_scenario, shipped_scenarios
+from model.errors import ExperimentError, SummitError
+from model.scenario import BASELINE, _pydantic_problems, load_scenario, shipped_scenarios
 
 FORMATS = click.Choice(["md", "csv", "latex", "json"])
 
@@ -59,7 +60,9 @@ def _default_out(name: str) -> Path:
 @cli.command()
 @click.argument("scenario", required=False, default=BASELINE)
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True)
-@click.option("--seed", "-s", type=int, default=None, help="Root seed [default: 20240315].")
+@click.option(
+    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+)
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Batch directory [default: results/<scenario>-<time>].")  # fmt: skip
@@ -135,7 +138,9 @@ def list_scenarios() -> None:
 
 @cli.command()
 @click.argument("scenario", required=False, default=BASELINE)
-@click.option("--seed", "-s", type=int, default=None, help="Root seed [default: 20240315].")
+@click.option(
+    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+)
 def explain(scenario: str, seed: int | None) -> None:
     """Tell one run (replication 0 of --seed) week by week."""
     from model.explain import explain as narrate
@@ -150,8 +155,15 @@ def explain(scenario: str, seed: int | None) -> None:
 @click.option("--timeline", is_flag=True, help="P(summit by date), every 4 weeks (point 0).")
 def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
     """Print a finished batch's summary as a table (or its summit timeline)."""
+    from model.runner import load_manifest
     from model.tables import format_table, read_summary
 
+    status = load_manifest(batch_dir).get("status")
+    if status != "complete":
+        raise ExperimentError(
+            f"{batch_dir}: manifest.json: status: the batch is not complete (finish it with "
+            f"--resume); got {status!r}"
+        )
     summary = read_summary(batch_dir)
     if not timeline:
         click.echo(format_table(summary, fmt))
@@ -173,10 +185,12 @@ def _parse_factor(text: str) -> dict[str, Any]:
     path, spec = text.split("=", 1)
     try:
         if ":" in spec:
-            parts = [float(x) for x in spec.split(":")]
-            factor: dict[str, Any] = {"path": path, "range": parts[:2]}
+            parts = spec.split(":")
+            if len(parts) not in (2, 3):
+                raise click.BadParameter(f"expected PATH=LO:HI or PATH=LO:HI:STEPS; got {text!r}")
+            factor: dict[str, Any] = {"path": path, "range": [float(x) for x in parts[:2]]}
             if len(parts) == 3:
-                factor["steps"] = int(parts[2])
+                factor["steps"] = int(parts[2])  # a whole number, or ValueError below
             return factor
         values: list[Any] = []
         for x in spec.split(","):
@@ -198,7 +212,7 @@ def _parse_factor(text: str) -> dict[str, Any]:
 @click.option("--samples", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=None,
               help="Replications per point [default: experiment's, or 500].")  # fmt: skip
-@click.option("--seed", "-s", type=int, default=None)
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=None)
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None)
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path), default=None,
@@ -242,6 +256,17 @@ def sweep(
             out = out or src.with_name(src.name + "-rerun")
             extra["rerun_of"] = str(src)
     elif experiment is not None:
+        ctx = click.get_current_context()
+        clash = [
+            f"--{name}"
+            for name in ("factor", "design", "samples", "scenario")
+            if ctx.get_parameter_source(name if name != "factor" else "factors")
+            is click.core.ParameterSource.COMMANDLINE
+        ]
+        if clash:
+            raise click.UsageError(
+                f"{', '.join(clash)} cannot be combined with an EXPERIMENT file (edit the file)"
+            )
         exp, scn, _ = load_experiment(experiment)
         if runs is not None or seed is not None:
             spec = exp.experiment.model_copy(
@@ -263,7 +288,14 @@ def sweep(
                            **({"seed": seed} if seed is not None else {})},
             "factors": [_parse_factor(f) for f in factors],
         }  # fmt: skip
-        exp = ExperimentFile.model_validate(raw)
+        try:
+            exp = ExperimentFile.model_validate(raw)
+        except ValidationError as exc:
+            raise ExperimentError("\n".join(_pydantic_problems(exc, raw, "--factor"))) from None
+        known = scn.values()
+        for f in exp.factors:  # a whole-number parameter is swept as integers
+            if f.path in known and scn.bounds(f.path).integer:
+                exp = _as_int_factor(exp, f.path)
         check_factors(exp.factors, design, scn, "--factor")
         des = to_design(exp, scn)
         extra = {"experiment": {"path": None, "spec": exp.model_dump(mode="json")}}
@@ -287,7 +319,7 @@ def sweep(
 @click.argument("b")
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Runs per scenario (when A and B are scenarios).")  # fmt: skip
-@click.option("--seed", "-s", type=int, default=None)
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=None)
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
 @click.option("--plot", type=click.Path(path_type=Path), default=None, help="Forest plot PNG.")
@@ -299,12 +331,20 @@ def compare(
     from model.compare import Side, compare_sides, format_compare
     from model.runner import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
 
+    if plot is not None and not plot.parent.exists():
+        raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
+
     sides = []
     seeds = []
     for ref in (a, b):
         path = Path(ref)
         if path.is_dir():
             m = load_manifest(path)
+            if len(m["design"]["points"]) != 1:
+                raise ExperimentError(
+                    f"{path}: manifest.json: compare takes single-point batches (a sweep has one "
+                    f"row per point: use summit table or plot); got {len(m['design']['points'])}"
+                )
             rows = read_runs(path)
             scn_weeks = load_scenario(m["scenario_files"][0]["path"] if m.get("scenario_files")
                                       and Path(m["scenario_files"][0]["path"]).exists()
@@ -327,6 +367,11 @@ def compare(
 
         forest_plot(table, plot)
         click.echo(f"plot written to {plot}", err=True)
+
+
+def _as_int_factor(exp: Any, path: str) -> Any:
+    factors = [f.model_copy(update={"kind": "int"}) if f.path == path else f for f in exp.factors]
+    return exp.model_copy(update={"factors": factors})
 
 
 def _register_optional() -> None:

@@ -61,7 +61,7 @@ def _cell(value: Any) -> str:
     show_default=True,
     help="Replications: input perturbations and the stochastic rules' draws.",
 )
-@click.option("--seed", "-s", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=DEFAULT_SEED, show_default=True)
 @click.option(
     "--rule",
     type=click.Choice(RULE_NAMES),
@@ -128,7 +128,7 @@ def forecast_cmd(
     show_default=True,
     help="Bootstrap resamples of proposals.",
 )
-@click.option("--seed", "-s", type=int, default=0, show_default=True)
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(
     "--runs",
     "-n",

@@ -124,6 +124,9 @@ def check_factors(factors: list[Factor], design: str, scn: Scenario, source: str
             rule = f"not a numeric parameter of scenario {scn.name}{hint}"
             problems.append(problem(source, f"{where}.path", rule, f.path))
             continue
+        if bounds.integer and f.kind != "int":
+            rule = "a whole-number parameter needs kind = 'int'"
+            problems.append(problem(source, f"{where}.kind", rule, f.kind))
         if f.range is not None:
             lo, hi = f.range
             if not lo < hi:

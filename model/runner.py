@@ -59,6 +59,35 @@ class Design:
             raise ExperimentError(f"--runs: must be >= 1; got {self.replications}")
         if not self.points:
             raise ExperimentError("design: needs at least one point; got 0")
+        if self.root_seed < 0:
+            raise ExperimentError(f"--seed: must be >= 0; got {self.root_seed}")
+        self._check_points()
+
+    def _check_points(self) -> None:
+        """Every override names a parameter of the scenario and respects its bounds: bad points
+        fail here, before anything runs, not as failed chunks."""
+        from model.errors import ScenarioError, problem
+        from model.scenario import Rule, _unknown_path_rule
+
+        problems: list[str] = []
+        src = self.scenario.source
+        for i, point in enumerate(self.points):
+            for path, value in point.items():
+                where = f"points[{i}].{path}"
+                if path == "model.rule":
+                    if value not in {r.value for r in Rule}:
+                        rules = ", ".join(r.value for r in Rule)
+                        problems.append(problem(src, where, f"must be one of {rules}", value))
+                    continue
+                known = self.scenario.values()
+                if path not in known:
+                    problems.append(problem(src, where, _unknown_path_rule(path, known), value))
+                    continue
+                bounds = self.scenario.bounds(path)
+                if (why := bounds.check(float(value))) is not None:
+                    problems.append(problem(src, where, why, value))
+        if problems:
+            raise ScenarioError(sorted(set(problems), key=problems.index)[:20])
 
     @property
     def total_runs(self) -> int:
@@ -399,10 +428,16 @@ def _check_resumable(out: Path, design: Design) -> None:
     old = json.loads(path.read_text())
     mine = {"scenario_hash": design.scenario.canonical_hash(), "design": design.to_json()}
     theirs = {"scenario_hash": old.get("scenario_hash"), "design": old.get("design")}
-    if json.loads(json.dumps(mine)) != theirs:
+    mine = json.loads(json.dumps(mine))
+    if mine != theirs:
+        if mine["scenario_hash"] != theirs["scenario_hash"]:
+            what = "the scenario changed"
+        else:
+            new_d, old_d = mine["design"], theirs["design"] or {}
+            key = next(k for k in new_d if new_d.get(k) != old_d.get(k))
+            what = f"design.{key} is {old_d.get(key)!r} there, {new_d.get(key)!r} now"
         raise ExperimentError(
-            f"{out}: manifest.json: resume needs the same scenario, design and seed; "
-            f"got a different one (seed {old.get('design', {}).get('root_seed')})"
+            f"{out}: manifest.json: resume needs the same scenario, design and seed; got {what}"
         )
 
 

@@ -178,11 +178,14 @@ class Bounds:
     lo: float
     hi: float
     lo_open: bool = False
+    integer: bool = False
 
     def check(self, value: float) -> str | None:
         """The rule a value breaks, or None."""
         if not math.isfinite(value):
             return "must be a finite number"
+        if self.integer and not float(value).is_integer():
+            return "must be a whole number"
         if self.lo_open and value <= self.lo:
             return f"must be > {self.lo:g}"
         if value < self.lo:
@@ -193,6 +196,7 @@ class Bounds:
 
 
 def _field_bounds(model: type[BaseModel], name: str) -> Bounds:
+    integer = model.model_fields[name].annotation is int
     lo, hi, lo_open = -math.inf, math.inf, False
     for m in model.model_fields[name].metadata:
         if isinstance(m, at.Ge):
@@ -201,7 +205,7 @@ def _field_bounds(model: type[BaseModel], name: str) -> Bounds:
             lo, lo_open = float(m.gt), True  # type: ignore[arg-type]
         elif isinstance(m, at.Le):
             hi = float(m.le)  # type: ignore[arg-type]
-    return Bounds(lo, hi, lo_open)
+    return Bounds(lo, hi, lo_open, integer)
 
 
 UNIT = Bounds(0.0, 1.0)

@@ -235,6 +235,7 @@ class SummitModel(mesa.Model):
         self._principal_ix = np.array([p.index for p in self.principal_list])
         self._ratifier_ix = np.array(self.ratifiers)
         self._relief: dict[str, np.ndarray] = {}
+        self._shares: dict[str, np.ndarray] = {}
         self.pair_names = [f"{a.lower()}_{b.lower()}" for a, b in self.rel_pairs]
 
     def _principal(self, aid: str) -> Principal:
@@ -290,18 +291,13 @@ class SummitModel(mesa.Model):
         sal = self.sal[:, self._principal_ix[:, None], self.neg]
         return rules.bargain(pos, sal, cap)
 
-    def _ratifier_losses(self, y: np.ndarray) -> np.ndarray:
-        """(R, n_ratifiers) loss of each ratifier if ``y`` were agreed."""
-        pos = self.pos[:, self._ratifier_ix[:, None], self.neg]
-        sal = self.sal[:, self._ratifier_ix[:, None], self.neg]
-        return rules.loss(y[:, None, :], pos, sal)
-
     def ratify_chance(self, y: np.ndarray) -> np.ndarray:
         """Both principals' estimate that every ratifier accepts ``y``."""
         scale = np.maximum(self.mp["bargain_noise"], 1.0)[:, None] / rules.SCALE
         tol = self.actor_param["tolerance"][:, self._ratifier_ix]
-        chance = rules.logistic((tol - self._ratifier_losses(y)) / scale)
-        return rules.product(chance)
+        pos = self.pos[:, self._ratifier_ix[:, None], self.neg]
+        sal = self.sal[:, self._ratifier_ix[:, None], self.neg]
+        return rules.product(rules.ratify_probability(y[:, None, :], pos, sal, tol, scale))
 
     def supports(self, principal: Principal) -> np.ndarray:
         """(R, n_allies) support of each ally of ``principal`` for its summit, this week."""
@@ -311,9 +307,15 @@ class SummitModel(mesa.Model):
         return np.stack([a.assess(principal) for a in allies], axis=-1)
 
     def ally_shares(self, principal: Principal) -> np.ndarray:
-        """(R, n_allies): how much the principal weighs each ally, by their alliance tie."""
-        ties = self.ties_with(principal)
-        return ties / np.maximum(rules.total(ties), 1e-12)[:, None]
+        """(R, n_allies): how much the principal weighs each ally, by their alliance tie.
+
+        Cached per week like `relief` (alliance weights change only through events)."""
+        cached = self._shares.get(principal.actor_id)
+        if cached is None:
+            ties = self.ties_with(principal)
+            cached = ties / np.maximum(rules.total(ties), 1e-12)[:, None]
+            self._shares[principal.actor_id] = cached
+        return cached
 
     def ties_with(self, principal: Principal) -> np.ndarray:
         """(R, n_allies): alliance weight between the principal and each of its allies."""
@@ -411,7 +413,8 @@ class SummitModel(mesa.Model):
 
     def fire_events(self, record: dict[str, Any]) -> None:
         """Dated events fire in their week (with their probability); hazard events by chance."""
-        self._relief.clear()  # events may change patrons' backing
+        self._relief.clear()  # events may change patrons' backing…
+        self._shares.clear()  # …and alliance weights
         for e, ev in enumerate(self.events):
             if ev.date is not None:
                 if self.spec_.week_of(ev.date) != self.week:
@@ -559,9 +562,9 @@ class SummitModel(mesa.Model):
         self.summit |= summit_now
         self.summit_week[summit_now] = self.week
         support = self._support[self.engager.actor_id]
-        self.bypassed[summit_now] = (
-            support[summit_now] < self.th["bypass_support"][summit_now, None]
-        )
+        # an ally whose support is below the threshold would be bypassed by a summit now
+        self._bypass_now = support < self.th["bypass_support"][:, None]
+        self.bypassed[summit_now] = self._bypass_now[summit_now]
         self._support_at_decision = support
         if self.trace_on:
             record["decision"] = {
@@ -590,7 +593,7 @@ class SummitModel(mesa.Model):
         tol = self.actor_param["tolerance"][rows[:, None], self._ratifier_ix]
         pos = self.pos[rows[:, None, None], self._ratifier_ix[:, None], self.neg]
         sal = self.sal[rows[:, None, None], self._ratifier_ix[:, None], self.neg]
-        ok = np.all(rules.loss(y[:, None, :], pos, sal) <= tol, axis=-1)  # Putnam: all win-sets
+        ok = np.all(rules.ratifies(y[:, None, :], pos, sal, tol), axis=-1)  # every win-set
         agreed = np.zeros(self.R, dtype=bool)
         agreed[rows[ok]] = True
         self.offer[rows] = y
@@ -635,7 +638,7 @@ class SummitModel(mesa.Model):
         rows, y = self._y_rows, self._y_now  # this week's summits and their offers
         for i, ally in enumerate(allies):
             unsupported = 1.0 - support[:, i]
-            bypassed = support[:, i] < self.th["bypass_support"]
+            bypassed = self._bypass_now[:, i]
             shock = s_now * (mp["strain_unilateral"] * unsupported + mp["strain_bypass"] * bypassed)
             shock += mp["strain_talks"] * talks * unsupported
             if rows.size:  # deal terms beyond the ally's tolerance, where a deal was agreed

@@ -102,10 +102,13 @@ def test_dask_resume_runs_only_the_missing_chunks(
 
 def test_dask_failing_chunk_is_isolated(scn: Scenario, tmp_path: Path, scheduler: str) -> None:
     # one block per chunk, so the invalid point fails alone
-    points = [{SAL: 0.5}, {SAL: 1.5}, {SAL: 0.7}]
+    points = [{SAL: 0.5}, {SAL: 0.6}, {SAL: 0.7}]
     design = Design(
         scn, replications=250, root_seed=5, points=points, factors=[SAL], chunk_runs=250
     )
+    # Designs refuse invalid points up front; break one after the check to make a chunk fail
+    # inside a worker (a stand-in for any error a chunk may meet at run time)
+    design.points[1][SAL] = 1.5
     bad = next(c.id for c in plan_chunks(design) if c.blocks[0].point == 1)
     assert all(len(c.blocks) == 1 for c in plan_chunks(design))
     res = run_batch(design, out=tmp_path / "b", executor="dask", scheduler=scheduler)

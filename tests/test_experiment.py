@@ -204,9 +204,12 @@ def test_failing_chunk_in_a_worker_process_reports_its_error(tmp_path: Path) -> 
     """With a process pool, a chunk's ScenarioError comes back intact (it pickles) and is
     recorded with its one-line message; the other chunks are written."""
     scn = load_scenario("baseline-2024")
-    pts = [{"actors.US.openness": 0.5}, {"actors.US.openness": 1.5}]  # 1.5 breaks [0, 1]
+    pts = [{"actors.US.openness": 0.5}, {"actors.US.openness": 0.6}]
     design = Design(scn, replications=250, points=pts, factors=["actors.US.openness"],
                     chunk_runs=250)  # fmt: skip
+    # Designs refuse invalid points up front; break one after the check so that a chunk fails
+    # in a worker process (a stand-in for any run-time error)
+    design.points[1]["actors.US.openness"] = 1.5
     res = run_batch(design, out=tmp_path / "b", workers=2)
     assert len(res.failures) == 1
     _, err = res.failures[0]
@@ -251,3 +254,50 @@ def test_sweep_over_the_rule_runs_both_rules_in_separate_chunks(tmp_path: Path) 
     assert len(chunks) == 2  # grouped, not one chunk per alternating block
     res = run_batch(design)
     assert res.failures == [] and list(res.summary["model.rule"]) == ["compromise", "challenge"]
+
+
+@pytest.mark.parametrize(
+    ("args", "pattern"),
+    [
+        (["sweep", "--factor", "model.alliance_cost=0.1:0.5:0"],
+         r"^--factor: factors\[0\]\.steps: input should be greater than or equal to 2; got 0$"),
+        (["sweep", "--factor", "model.alliance_cost=0.1:0.5:3:9"], r"expected PATH=LO:HI"),
+        (["sweep", "experiments/us-seoul-openness.toml", "--factor", "model.alliance_cost=0.1:0.5"],
+         r"--factor cannot be combined with an EXPERIMENT file"),
+        (["run", "--seed", "-1"], r"-1 is not in the range x>=0"),
+        (["compare", "baseline-2024", "seoul-supports", "--plot", "/nonexistent/x.png"],
+         r"--plot: no such directory"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_bad_requests_before_running(args: list[str], pattern: str) -> None:
+    """Requests that cannot be right fail at once: one line, exit 2, nothing run or written."""
+    res = subprocess.run([*SUMMIT, *args], capture_output=True, text=True, check=False,
+                         timeout=120)  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert __import__("re").search(pattern, res.stderr), res.stderr
+
+
+def test_api_rejects_bad_points_before_running() -> None:
+    """The Python API raises on unknown paths, out-of-range values and fractional whole-number
+    parameters (all at once), instead of returning failed chunks."""
+    with pytest.raises(Exception, match=r"points\[0\]\.actors\.US\.opennes: not a numeric") as e:
+        simulate("baseline-2024", runs=10, points=[{"actors.US.opennes": 0.3},
+                                                    {"model.consult_patience": 2.5}])  # fmt: skip
+    assert "points[1].model.consult_patience: must be a whole number; got 2.5" in str(e.value)
+
+
+def test_compare_and_table_refuse_what_they_cannot_read(tmp_path: Path) -> None:
+    """compare takes single-point batches; table refuses an unfinished batch."""
+    sweep = tmp_path / "s"
+    pts = [{"model.alliance_cost": 0.2}, {"model.alliance_cost": 0.4}]
+    design = Design(load_scenario("baseline-2024"), replications=250, points=pts)
+    run_batch(design, out=sweep)
+    res = subprocess.run([*SUMMIT, "compare", str(sweep), str(sweep)], capture_output=True,
+                         text=True, check=False, timeout=120)  # fmt: skip
+    assert res.returncode == 2 and "compare takes single-point batches" in res.stderr
+    m = json.loads((sweep / "manifest.json").read_text())
+    (sweep / "manifest.json").write_text(json.dumps({**m, "status": "interrupted"}))
+    res = subprocess.run([*SUMMIT, "table", str(sweep)], capture_output=True, text=True,
+                         check=False, timeout=120)  # fmt: skip
+    assert res.returncode == 2 and "the batch is not complete" in res.stderr

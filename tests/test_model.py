@@ -166,6 +166,8 @@ def test_every_parameter_can_vary_by_row(rule: str) -> None:
     for path, value in scn.values().items():
         b = scn.bounds(path)
         other = value * 0.9 if value * 0.9 >= b.lo and not (b.lo_open and value == 0) else value
+        if b.integer:
+            other = max(b.lo, value - 1)
         overrides[path] = np.where(np.arange(500) % 2 == 0, value, other)
     m = SummitModel(scn, blocks=blocks_for(0, 500), root_seed=1, overrides=overrides)
     df = pd.DataFrame(m.run().outcomes())
