@@ -411,12 +411,13 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         raise ScenarioError([problem(src, "base", "variants form a cycle", base_ref)]) from None
     merged = copy.deepcopy(dict(base.raw))
     merged["meta"] = {**merged["meta"], **raw.get("meta", {}), "variant_of": base.name}
+    problems: list[str] = []  # every problem of the variant at once, as for scenario files
     drop = raw.get("drop_events", [])
     known = [e.id for e in base.spec.events]
     for ev_id in drop:
         if ev_id not in known:
-            raise ScenarioError(
-                [problem(src, "drop_events", f"no such event in {base.name} ({known})", ev_id)]
+            problems.append(
+                problem(src, "drop_events", f"no such event in {base.name} ({known})", ev_id)
             )
     merged["events"] = [e for e in merged.get("events", []) if e.get("id") not in drop]
     merged["events"] += raw.get("events", [])
@@ -424,12 +425,12 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     for dotted, value in raw.get("set", {}).items():
         if dotted == "model.rule":
             merged.setdefault("model", {})["rule"] = value
-            continue
-        if dotted not in paths:
-            raise ScenarioError(
-                [problem(src, f"set.{dotted}", _unknown_path_rule(dotted, paths), value)]
-            )
-        _set_raw(merged, dotted, value)
+        elif dotted not in paths:
+            problems.append(problem(src, f"set.{dotted}", _unknown_path_rule(dotted, paths), value))
+        else:
+            _set_raw(merged, dotted, value)
+    if problems:
+        raise ScenarioError(problems)
     return merged
 
 

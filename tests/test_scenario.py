@@ -189,3 +189,14 @@ def test_probability_on_a_hazard_event_is_rejected(
     assert err.problems == [
         "bad.toml: events.dprk-launch.probability: only dated events have a probability; got 0.5"
     ]
+
+
+def test_variant_reports_all_its_problems(tmp_path: Path) -> None:
+    """Two typos in a variant's [set] and a bad drop_events: three lines, one pass."""
+    (tmp_path / "v.toml").write_text(
+        'base = "baseline-2024"\ndrop_events = ["nope"]\n[meta]\nname = "v"\n[set]\n'
+        '"actors.ROK.opennes" = 0.9\n"actors.US.opennes" = 0.9\n'
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "v.toml")
+    assert len(info.value.problems) == 3
