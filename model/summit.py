@@ -114,6 +114,7 @@ class SummitModel(mesa.Model):
                 "agreement_rate": lambda m: float(m.agreement.mean()),
                 "strain_mean": lambda m: float(m.strain_peak.mean()),
                 "momentum_mean": lambda m: float(m.momentum.mean()),
+                "strain_now": lambda m: float(m.strain_pairs.mean()) if m.pair_ix else 0.0,
             }
         )
         self.datacollector.collect(self)

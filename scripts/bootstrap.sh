@@ -30,4 +30,4 @@ if [ ! -x .venv/bin/python ] || ! ok .venv/bin/python; then
     rm -rf .venv
     "$py" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,plots,analysis,dask]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,plots,analysis,dask,viz]"
