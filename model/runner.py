@@ -71,19 +71,20 @@ class Design:
 
         problems: list[str] = []
         src = self.scenario.source
+        known = self.scenario.all_bounds()  # once: a Sobol design has thousands of points
+        rules = {r.value for r in Rule}
         for i, point in enumerate(self.points):
             for path, value in point.items():
                 where = f"points[{i}].{path}"
                 if path == "model.rule":
-                    if value not in {r.value for r in Rule}:
-                        rules = ", ".join(r.value for r in Rule)
-                        problems.append(problem(src, where, f"must be one of {rules}", value))
+                    if value not in rules:
+                        rule = f"must be one of {', '.join(sorted(rules))}"
+                        problems.append(problem(src, where, rule, value))
                     continue
-                known = self.scenario.values()
-                if path not in known:
+                bounds = known.get(path)
+                if bounds is None:
                     problems.append(problem(src, where, _unknown_path_rule(path, known), value))
                     continue
-                bounds = self.scenario.bounds(path)
                 if (why := bounds.check(float(value))) is not None:
                     problems.append(problem(src, where, why, value))
         if problems:

@@ -265,6 +265,10 @@ class Scenario:
         """Every addressable number, by dotted path (the names sweeps and events use)."""
         return {p: v for p, (v, _) in _numeric_paths(self.spec).items()}
 
+    def all_bounds(self) -> dict[str, Bounds]:
+        """Bounds of every addressable number, by dotted path (one pass over the scenario)."""
+        return {p: b for p, (_, b) in _numeric_paths(self.spec).items()}
+
     def bounds(self, path: str) -> Bounds:
         paths = _numeric_paths(self.spec)
         if path not in paths:

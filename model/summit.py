@@ -157,10 +157,13 @@ class SummitModel(mesa.Model):
         self.ev_hazard = np.tile([e.hazard or 0.0 for e in self.events], (R, 1)).astype(float)
         self.ev_prob = np.tile([e.probability for e in self.events], (R, 1)).astype(float)
         self.momentum = np.zeros(R)
+        all_bounds = scn.all_bounds() if overrides else {}
         for path, value in overrides.items():
             if path == "model.rule":
                 continue
-            bounds = scn.bounds(path)  # raises a ScenarioError naming the path if unknown
+            if path not in all_bounds:
+                scn.bounds(path)  # raises the ScenarioError that names the unknown path
+            bounds = all_bounds[path]
             values = np.broadcast_to(np.asarray(value, dtype=float), (R,))
             for v in (values.min(), values.max()):
                 if (rule := bounds.check(float(v))) is not None:
@@ -237,6 +240,7 @@ class SummitModel(mesa.Model):
         self._ratifier_ix = np.array(self.ratifiers)
         self._relief: dict[str, np.ndarray] = {}
         self._shares: dict[str, np.ndarray] = {}
+        self._static_ties: np.ndarray | None = None
         self.pair_names = [f"{a.lower()}_{b.lower()}" for a, b in self.rel_pairs]
 
     def _principal(self, aid: str) -> Principal:
@@ -416,6 +420,7 @@ class SummitModel(mesa.Model):
         """Dated events fire in their week (with their probability); hazard events by chance."""
         self._relief.clear()  # events may change patrons' backing…
         self._shares.clear()  # …and alliance weights
+        self._static_ties = None
         for e, ev in enumerate(self.events):
             if ev.date is not None:
                 if self.spec_.week_of(ev.date) != self.week:
@@ -486,7 +491,18 @@ class SummitModel(mesa.Model):
 
     def ties(self) -> np.ndarray:
         """(R, A, A) influence ties: self, alliances, patronage (× backing), audience, and the
-        principals' dialogue (× momentum)."""
+        principals' dialogue (× momentum). The static part changes only through events, so it
+        is cached per week like `relief`; only the dialogue tie is added every week."""
+        if self._static_ties is None:
+            self._static_ties = self._build_static_ties()
+        t = self._static_ties.copy()
+        e, c = self.engager.index, self.counterpart.index
+        talk = self.mp["dialogue_tie"] * self.momentum
+        t[:, e, c] += talk
+        t[:, c, e] += talk
+        return t
+
+    def _build_static_ties(self) -> np.ndarray:
         A = len(self.actor_ids)
         t = np.broadcast_to(np.eye(A), (self.R, A, A)).copy()
         for w, (i, j) in enumerate(self.pair_ix):
@@ -500,10 +516,6 @@ class SummitModel(mesa.Model):
             if aud is not None:
                 t[:, p.index, aud.index] += 1.0
                 t[:, aud.index, p.index] += 1.0
-        e, c = self.engager.index, self.counterpart.index
-        talk = self.mp["dialogue_tie"] * self.momentum
-        t[:, e, c] += talk
-        t[:, c, e] += talk
         return t
 
     def susceptibility(self) -> np.ndarray:
