@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` (baseline batch, prints its table) and `make test`.
+# The two commands of the README: `make run` (baseline batch, prints its table) and `make test`
+# (ruff, mypy, the import-linter architecture contracts, pytest).
 # Both build .venv on first use (scripts/bootstrap.sh finds a Python >= 3.12 by itself).
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,6 +18,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest -q

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 kind, runs, workers, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 if kind == "summit":
-    from model.runner import Design, run_batch
+    from model.batch import Design, run_batch
     from model.scenario import load_scenario
     scn = load_scenario("baseline-2024")
     design = Design(scn, replications=runs, root_seed=1, chunk_runs=chunk)
@@ -45,7 +45,7 @@ if kind == "summit":
         run_batch(design, out=Path(d) / "b", workers=workers)
         secs = time.perf_counter() - t
 elif kind == "sweep":
-    from model.runner import Design, run_batch
+    from model.batch import Design, run_batch
     from model.scenario import load_scenario
     from scipy.stats import qmc
     import numpy as np
@@ -64,7 +64,7 @@ elif kind == "sweep":
     runs = runs * 200
 elif kind == "mesa":
     import mesa
-    from model.summit import SummitModel
+    from model.sim.summit import SummitModel
     t = time.perf_counter()
     rows = mesa.batch_run(SummitModel, parameters={"source": "baseline-2024"},
                           rng=list(range(runs)), max_steps=100, number_processes=workers,
@@ -72,8 +72,8 @@ elif kind == "mesa":
     secs = time.perf_counter() - t
     assert len(rows) == runs
 elif kind == "step":
-    from model.summit import SummitModel
-    from model.seeding import blocks_for
+    from model.sim.summit import SummitModel
+    from model.sim.seeding import blocks_for
     m = SummitModel("baseline-2024", blocks=blocks_for(0, runs), root_seed=1)
     t = time.perf_counter()
     m.run()
@@ -100,8 +100,8 @@ def measure(kind: str, runs: int, workers: int = 1, chunk: int = 10_000) -> dict
 
 def stage_profile(runs: int = 10_000) -> list[tuple[str, float]]:
     """Where a week's time goes: wall time per stage of SummitModel.step, in ms per week."""
-    from model.seeding import blocks_for
-    from model.summit import SummitModel
+    from model.sim.seeding import blocks_for
+    from model.sim.summit import SummitModel
 
     stages = ["fire_events", "assess", "exchange_signals", "exchange_influence", "consult",
               "decide", "negotiate", "update_strain"]  # fmt: skip

@@ -24,10 +24,10 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
+from model.batch import DEFAULT_SEED, BatchResult, Design, read_runs, run_batch
 from model.errors import ExperimentError, ScenarioError, SummitError
-from model.runner import DEFAULT_SEED, BatchResult, Design, read_runs, run_batch
 from model.scenario import Scenario, load_scenario
-from model.summit import SummitModel
+from model.sim.summit import SummitModel
 
 
 def simulate(

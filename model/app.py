@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from mesa.visualization import SolaraViz, make_plot_component
 
-from model.runner import DEFAULT_SEED
+from model.batch import DEFAULT_SEED
 from model.scenario import BASELINE, shipped_scenarios
-from model.summit import SummitModel
+from model.sim.summit import SummitModel
 
 model_params = {
     "source": {

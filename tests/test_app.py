@@ -13,7 +13,7 @@ def test_app_builds_a_solara_page_on_summit_model() -> None:
     from mesa.visualization.solara_viz import _check_model_params
 
     from model import app
-    from model.summit import SummitModel
+    from model.sim.summit import SummitModel
 
     assert app.page is not None
     _check_model_params(SummitModel.__init__, app.model_params)

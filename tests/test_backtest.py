@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from model.backtest import (
+from model.cli.forecasting import backtest_cmd
+from model.errors import ScenarioError
+from model.forecasting.backtest import (
     DEFAULT_DATA,
     cluster_bootstrap,
     cross_validate,
@@ -19,8 +21,6 @@ from model.backtest import (
     load_deu,
     score,
 )
-from model.cli_bargaining import backtest_cmd
-from model.errors import ScenarioError
 
 DEV = DEFAULT_DATA / "deu3_dev.tsv"
 

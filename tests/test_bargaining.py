@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from model import bargaining, rules
-from model.actor_table import load_actor_table
-from model.bargaining import Rule
-from model.cli_bargaining import forecast_cmd
+from model.cli.forecasting import forecast_cmd
 from model.errors import ScenarioError
+from model.forecasting import bargaining
+from model.forecasting.actor_table import load_actor_table
+from model.forecasting.bargaining import Rule
+from model.sim import rules
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "actor_table_example.csv"
 RUNS = 200  # replications of the stochastic rules in property tests

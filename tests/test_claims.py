@@ -19,8 +19,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from model.seeding import blocks_for
-from model.summit import SummitModel
+from model.sim.seeding import blocks_for
+from model.sim.summit import SummitModel
 
 RUNS = 20_000
 SEED = int(os.environ.get("SUMMIT_CLAIMS_SEED", "1"))

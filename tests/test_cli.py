@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SUMMIT = [sys.executable, "-m", "model.cli_entry"]
+SUMMIT = [sys.executable, "-m", "model.cli"]
 
 
 def summit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -68,7 +68,7 @@ def test_run_writes_the_result_directory(tmp_path: Path) -> None:
 
 
 def _runs(out: Path) -> pd.DataFrame:
-    from model.runner import read_runs
+    from model.batch import read_runs
 
     return read_runs(out)
 

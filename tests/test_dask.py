@@ -15,8 +15,8 @@ pytest.importorskip("distributed")
 import psutil  # a dependency of distributed
 from distributed import Client, LocalCluster
 
+from model.batch import Design, DirectorySink, plan_chunks, read_runs, run_batch
 from model.errors import ExperimentError
-from model.runner import Design, DirectorySink, plan_chunks, read_runs, run_batch
 from model.scenario import Scenario, load_scenario
 
 SAL = "actors.ROK.salience.alliance"  # a bounded parameter: must be in [0, 1]
@@ -127,8 +127,8 @@ def test_dask_failing_chunk_is_isolated(scn: Scenario, tmp_path: Path, scheduler
 
 
 def test_dask_missing_is_a_one_line_error(scn: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    from model.dask_executor import execute_dask
-    from model.runner import MemorySink
+    from model.batch import MemorySink
+    from model.batch.dask import execute_dask
 
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed → ImportError
     design = Design(scn, replications=250, root_seed=5, chunk_runs=250)

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.discovery import condition_holds, point_shares, prim
+from model.analysis.conditions import condition_holds
+from model.analysis.discovery import point_shares
+from model.analysis.prim import prim
 from model.errors import ExperimentError
 
 

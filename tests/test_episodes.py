@@ -9,7 +9,7 @@ mechanisms (willingness, bargaining, ratification) against changes that would on
 from __future__ import annotations
 
 from model import simulate
-from model.stats import wilson
+from model.results.stats import wilson
 
 
 def test_koizumi_2002_gives_a_summit_with_an_agreement() -> None:

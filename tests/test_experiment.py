@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 
 from model import simulate
-from model.compare import Side, compare_sides
+from model.analysis.compare import Side, compare_sides
+from model.batch import Chunk, Design, MemorySink, execute, plan_chunks, read_runs, run_batch
+from model.batch.experiment import ExperimentFile, check_factors, sample_points
 from model.errors import ExperimentError
-from model.experiment import ExperimentFile, check_factors, sample_points
-from model.runner import Design, MemorySink, execute, plan_chunks, read_runs, run_batch
 from model.scenario import load_scenario
 
-SUMMIT = [sys.executable, "-m", "model.cli_entry"]
+SUMMIT = [sys.executable, "-m", "model.cli"]
 
 
 def _exp(design: str, factors: list[dict], **kw: object) -> ExperimentFile:
@@ -148,16 +148,16 @@ def test_rerun_reproduces_a_sweep_from_its_manifest(tmp_path: Path) -> None:
 def test_failed_chunk_is_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """An exception in one chunk is recorded (chunk, points, error); the rest runs; finished
     data stays valid and a resume runs only the failed chunk."""
-    import model.runner as runner
+    import model.batch.executors as executors
 
-    real = runner.run_chunk
+    real = executors.run_chunk
 
-    def flaky(design: Design, chunk: runner.Chunk) -> pd.DataFrame:
+    def flaky(design: Design, chunk: Chunk) -> pd.DataFrame:
         if chunk.id == 1:
             raise RuntimeError("boom")
         return real(design, chunk)
 
-    monkeypatch.setattr(runner, "run_chunk", flaky)
+    monkeypatch.setattr(executors, "run_chunk", flaky)
     scn = load_scenario("baseline-2024")
     pts = [{"actors.US.openness": v} for v in (0.2, 0.5, 0.8)]
     design = Design(scn, replications=250, points=pts, factors=["actors.US.openness"],
@@ -168,7 +168,7 @@ def test_failed_chunk_is_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "failed" and manifest["chunks_failed"][0]["chunk"] == 1
     assert len(res.summary) == 2  # the two finished points
-    monkeypatch.setattr(runner, "run_chunk", real)
+    monkeypatch.setattr(executors, "run_chunk", real)
     again = run_batch(design, out=out, resume=True)
     assert again.failures == [] and len(again.summary) == 3
 
@@ -232,13 +232,13 @@ def test_one_writer_per_batch_directory(tmp_path: Path) -> None:
     out = tmp_path / "b"
     out.mkdir()
     (out / "manifest.json").write_text("{}")
-    from model.runner import _exclusive
+    from model.batch.store import exclusive
 
     with (out / ".lock").open("w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         with (
             pytest.raises(ExperimentError, match=r"another summit process is writing"),
-            _exclusive(out),
+            exclusive(out),
         ):
             pass
 

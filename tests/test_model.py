@@ -8,8 +8,27 @@ import pandas as pd
 import pytest
 
 from model.scenario import load_scenario
-from model.seeding import BLOCK, Block, blocks_for
-from model.summit import CONTRACT_COLUMNS, SummitModel
+from model.sim.assessment import relief
+from model.sim.influence import susceptibility
+from model.sim.seeding import BLOCK, Block, blocks_for
+from model.sim.summit import SummitModel
+
+CONTRACT_COLUMNS = [
+    "point",
+    "replication",
+    "summit",
+    "summit_week",
+    "agreement",
+    "abductees",
+    "sanctions",
+    "strain",
+    "strain_max",
+    "strain_us_jpn",
+    "strain_jpn_rok",
+    "strain_us_rok",
+    "seoul_bypassed",
+    "wedge",
+]  # DESIGN.md's run contract for the baseline
 
 
 def _run(
@@ -88,7 +107,7 @@ def test_runs_under_mesa_batch_run() -> None:
     # a batch_run row is exactly the run SummitModel(rng=seed) gives directly
     direct = SummitModel("baseline-2024", rng=3).run()
     row = next(r for r in rows if r["iteration"] == 2)
-    assert row["strain_mean"] == pytest.approx(float(direct.strain_peak[0]))
+    assert row["strain_mean"] == pytest.approx(float(direct.state.strain_peak[0]))
 
 
 def test_agents_are_mesa_agents_with_replication_state() -> None:
@@ -99,7 +118,7 @@ def test_agents_are_mesa_agents_with_replication_state() -> None:
     assert isinstance(jpn, mesa.Agent)
     assert jpn.position.shape == (300, 3)
     jpn.position[:, 0] = 50.0  # a view: writing through the agent writes the model's array
-    assert (m.pos[:, jpn.index, 0] == 50.0).all()
+    assert (m.state.pos[:, jpn.index, 0] == 50.0).all()
 
 
 def test_dated_events_fire_in_their_week() -> None:
@@ -122,12 +141,12 @@ def test_hazard_events_fire_at_their_rate() -> None:
     launches = np.zeros(4000)
     e = [ev.id for ev in m.events].index("dprk-launch")
     while m.running:
-        before = m.fired[:, e].copy()
+        before = m.state.fired[:, e].copy()
         m.step()
-        launches += m.fired[:, e] & ~before  # first firings only; count the flag instead
+        launches += m.state.fired[:, e] & ~before  # first firings only; count the flag instead
     # 'once = false' → fires repeatedly; the flag marks whether it ever fired: 1 − (1 − h)^52
     expected = 1 - (1 - 0.12) ** 52
-    assert m.fired[:, e].mean() == pytest.approx(expected, abs=0.01)
+    assert m.state.fired[:, e].mean() == pytest.approx(expected, abs=0.01)
 
 
 def test_patron_backing_makes_the_counterpart_harder_to_move() -> None:
@@ -136,8 +155,9 @@ def test_patron_backing_makes_the_counterpart_harder_to_move() -> None:
     weak = SummitModel(scn.with_values({"actors.RUS.backing": 0, "actors.CHN.backing": 0}))
     strong = SummitModel(scn)
     k = weak.by_id["PRK"].index
-    assert strong.susceptibility()[0, k] < weak.susceptibility()[0, k]
-    assert strong.relief(strong.by_id["PRK"])[0] == pytest.approx(1 - 0.6 * 0.4)
+    lam_strong = susceptibility(strong.state, strong.cast)
+    assert lam_strong[0, k] < susceptibility(weak.state, weak.cast)[0, k]
+    assert relief(strong.state, strong.cast, k)[0] == pytest.approx(1 - 0.6 * 0.4)
 
 
 def test_overrides_are_range_checked_and_initial_momentum_is_sweepable() -> None:
@@ -147,7 +167,7 @@ def test_overrides_are_range_checked_and_initial_momentum_is_sweepable() -> None
     with pytest.raises(ScenarioError, match=r"actors\.ROK\.tolerance: must be > 0; got 0\.0"):
         SummitModel("baseline-2024", replications=3, overrides={"actors.ROK.tolerance": 0.0})
     m = SummitModel("baseline-2024", replications=3, overrides={"model.initial_momentum": 0.9})
-    assert (m.momentum == 0.9).all()
+    assert (m.state.momentum == 0.9).all()
 
 
 def test_wedge_counts_only_strain_after_the_summit() -> None:

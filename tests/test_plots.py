@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.discovery import Discovery, prim
-from model.errors import ExperimentError
-from model.plots import (
+from model.analysis.discovery import Discovery
+from model.analysis.plots import (
     factor_plot,
     forest_plot,
     heatmap_plot,
@@ -20,7 +19,9 @@ from model.plots import (
     sensitivity_plot,
     trajectory_plot,
 )
-from model.sensitivity import SensitivityResult
+from model.analysis.prim import prim
+from model.analysis.sensitivity import SensitivityResult
+from model.errors import ExperimentError
 
 X, Y = "actors.US.openness", "actors.ROK.openness"
 

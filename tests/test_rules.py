@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import rules
+from model.sim import rules
 
 RNG = np.random.default_rng(0)
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.errors import ExperimentError
-from model.sensitivity import (
+from model.analysis.labels import words_for_path
+from model.analysis.sensitivity import (
     analyse_sweep,
     design_of_spec,
     format_sensitivity,
@@ -23,10 +23,10 @@ from model.sensitivity import (
     morris_noise_floor,
     noise_share,
     sobol_indices,
-    words_for_path,
 )
+from model.errors import ExperimentError
 
-SUMMIT = [sys.executable, "-m", "model.cli_entry"]
+SUMMIT = [sys.executable, "-m", "model.cli"]
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]  # a = 7, b = 0.1 (Ishigami & Homma 1990; Saltelli 2008)
 ISHIGAMI_ST = [0.5576, 0.4424, 0.2437]
 

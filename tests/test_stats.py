@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.stats import mean_ci, mean_diff, newcombe_diff, newcombe_paired, wilson
+from model.results.stats import mean_ci, mean_diff, newcombe_diff, newcombe_paired, wilson
 
 
 def test_wilson_known_value() -> None:
@@ -36,7 +36,7 @@ def test_newcombe_paired_reduces_to_unpaired_without_association() -> None:
     a = np.concatenate([a, np.ones(20, bool)])
     b = np.concatenate([b, np.zeros(20, bool)])
     d, lo, hi = newcombe_paired(a, b)
-    from model.stats import wilson as w
+    from model.results.stats import wilson as w
 
     n = a.size
     p1, p2 = a.mean(), b.mean()

@@ -1,0 +1,99 @@
+"""`summit explain`: one run told week by week, with the numbers behind each step."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from model.scenario import Scenario
+from model.sim.outcomes import bypass_label
+from model.sim.seeding import Block
+from model.sim.summit import SummitModel
+
+
+def explain(scenario: Scenario, seed: int) -> str:
+    """Narrative of replication 0 of design point 0 under root seed ``seed``.
+
+    It is the very run that row 0 of `summit run --seed S` on the same scenario holds, because
+    random streams depend only on (seed, point, replication), never on the batch size.
+    """
+    model = SummitModel(scenario, blocks=[Block(0, 0, 1)], root_seed=seed, trace=True).run()
+    start = scenario.spec.meta.start
+    prep = float(model.state.mp["prep_threshold"][0])
+    lines = [
+        f"{scenario.title} — seed {seed}, replication 0",
+        f"rule: {model.state.rule.value}; a summit needs momentum ≥ {prep:.2f}"
+        " and both leaders willing",
+        "",
+    ]
+    prev_pos: dict[str, dict[str, float]] | None = None
+    for rec in model.trace:
+        lines += _week(rec, start, prev_pos, prep)
+        prev_pos = rec["positions"]
+    lines += ["", _outcome(model)]
+    return "\n".join(lines)
+
+
+def _week(
+    rec: dict[str, Any], start: dt.date, prev: dict[str, dict[str, float]] | None, prep: float
+) -> list[str]:
+    week = rec["week"]
+    date = start + dt.timedelta(weeks=week)
+    out = [f"Week {week:2d} ({date})"]
+    for ev in rec.get("events", []):
+        out.append(f"  event      {ev}")
+    for actor, s in rec["signals"].items():
+        out.append(
+            f"  {actor:<10} gain {s['gain']:+.3f} = deal {s['deal']:.3f} + meeting "
+            f"{s['meeting']:+.3f} + wedge {s['wedge']:.3f} − alliance {s['alliance']:.3f} − "
+            f"audience {s['audience']:.3f}; signal {s['signal']:.2f}"
+        )
+    cons = ", ".join(f"{a} {v:.2f}" for a, v in rec["consulted"].items())
+    d = rec["decision"]
+    sup = ", ".join(f"{a} {v:.2f}" for a, v in d["support"].items())
+    out.append(f"  momentum   {rec['momentum']:.2f}; consulted {cons}; support {sup}")
+    if prev is not None:
+        moves = [
+            f"{a} {k} {prev[a][k]:.1f}→{v:.1f}"
+            for a, pos in rec["positions"].items()
+            for k, v in pos.items()
+            if abs(v - prev[a][k]) >= 0.5
+        ]
+        if moves:
+            out.append("  moved      " + "; ".join(moves))
+    if d["summit"]:
+        out.append("  decision   SUMMIT: both leaders willing and preparation complete")
+    elif d["prepared"] and not d["allies_consulted"]:
+        out.append(f"  decision   prepared, waiting to consult allies ({d['weeks_waited']} wk)")
+    elif "signals" in rec and not d["prepared"]:
+        willing = ", ".join(f"{a} {'yes' if w else 'no'}" for a, w in d["willing"].items())
+        why = f"preparation {rec['momentum']:.2f} < {prep:.2f}; " if rec["momentum"] < prep else ""
+        out.append(f"  decision   no summit ({why}willing: {willing})")
+    if "negotiation" in rec:
+        n = rec["negotiation"]
+        offer = ", ".join(f"{k} {v:.1f}" for k, v in n["offer"].items())
+        tol = n["ratifier_tolerance"]
+        losses = ", ".join(f"{a} {v:.3f}/{tol[a]:.2f}" for a, v in n["ratifier_loss"].items())
+        rejecting = [a for a, v in n["ratifier_loss"].items() if v > tol[a]]
+        verdict = (
+            "AGREEMENT" if n["agreement"] else f"no agreement ({', '.join(rejecting)} rejects)"
+        )
+        out.append(f"  negotiation offer {offer}; loss/tolerance {losses} → {verdict}")
+    strain = ", ".join(f"{k} {v:.3f}" for k, v in rec["strain"].items())
+    out.append(f"  strain     {strain}")
+    return out
+
+
+def _outcome(model: SummitModel) -> str:
+    o = model.outcomes()
+    if not o["summit"][0]:
+        head = "Outcome: no summit within the horizon."
+    else:
+        head = f"Outcome: summit in week {int(o['summit_week'][0])}, " + (
+            "with an agreement." if o["agreement"][0] else "without an agreement."
+        )
+    bypassed = "".join(f" {bypass_label(c)} bypassed: {bool(o[c][0])};" for c in model.names.bypass)
+    return (
+        f"{head} Peak strain: index {o['strain'][0]:.3f}, worst pair {o['strain_max'][0]:.3f};"
+        f"{bypassed} wedge: {bool(o['wedge'][0])}."
+    )

@@ -1,0 +1,38 @@
+"""The batch machinery: designs and chunks, executors (in-process, process pool, Dask), the result
+store (batch directories: manifest, Parquet shards, status log), and experiment files."""
+
+from model.batch.design import (
+    DEFAULT_CHUNK_RUNS,
+    DEFAULT_SEED,
+    Chunk,
+    Design,
+    interleave,
+    plan_chunks,
+)
+from model.batch.executors import execute, run_chunk
+from model.batch.runner import BatchResult, run_batch
+from model.batch.store import (
+    DirectorySink,
+    MemorySink,
+    design_from_manifest,
+    load_manifest,
+    read_runs,
+)
+
+__all__ = [
+    "DEFAULT_CHUNK_RUNS",
+    "DEFAULT_SEED",
+    "BatchResult",
+    "Chunk",
+    "Design",
+    "DirectorySink",
+    "MemorySink",
+    "design_from_manifest",
+    "execute",
+    "interleave",
+    "load_manifest",
+    "plan_chunks",
+    "read_runs",
+    "run_batch",
+    "run_chunk",
+]

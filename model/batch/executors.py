@@ -1,0 +1,99 @@
+"""Running chunks: one SummitModel per chunk, in this process or in a pool of worker processes.
+
+Chunks are planned from the design, never from the worker count, and the submitting process
+writes every finished chunk through the sink, so results are identical for any number of workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.batch.design import Chunk, Design, plan_chunks
+from model.batch.store import DirectorySink, MemorySink
+from model.sim.summit import SummitModel
+
+Progress = Callable[[int], None]
+
+
+def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
+    """Run one chunk: one SummitModel over all its rows, each row with its point's overrides."""
+    overrides: dict[str, Any] = {}
+    paths = sorted({k for b in chunk.blocks for k in design.points[b.point]})
+    base = design.scenario.values()
+    for path in paths:
+        if path == "model.rule":
+            overrides[path] = design.points[chunk.blocks[0].point][path]
+            continue
+        overrides[path] = np.concatenate(
+            [
+                np.full(b.size, float(design.points[b.point].get(path, base.get(path, np.nan))))
+                for b in chunk.blocks
+            ]
+        )
+    model = SummitModel(
+        design.scenario, blocks=list(chunk.blocks), root_seed=design.root_seed, overrides=overrides
+    )
+    rows = pd.DataFrame(model.run().outcomes())
+    model.release()  # memory must not grow with the number of chunks (see release)
+    return rows
+
+
+def execute(
+    design: Design,
+    sink: MemorySink | DirectorySink,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> list[tuple[int, str]]:
+    """Run every chunk the sink does not have yet; return the failures (chunk id, error)."""
+    chunks = [c for c in plan_chunks(design) if c.id not in sink.done()]
+    failures: list[tuple[int, str]] = []
+    tick = progress or (lambda n: None)
+    if workers <= 1:
+        for c in chunks:
+            t0 = time.perf_counter()
+            try:
+                df = run_chunk(design, c)
+            except Exception as exc:  # failure isolation: record, keep going
+                failures.append((c.id, f"{type(exc).__name__}: {exc}"))
+                sink.fail(c, failures[-1][1])
+                continue
+            sink.write(c, df, time.perf_counter() - t0)
+            tick(c.runs)
+        return failures
+    # forkserver: fork() from a process with pyarrow's threads is unsafe (and warned about).
+    # Preloading the model into the server makes each worker a cheap fork, not a fresh import.
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["model.batch.executors"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: dict[Future[pd.DataFrame], tuple[Chunk, float]] = {}
+        todo = iter(chunks)
+        limit = 2 * workers  # bounded in flight: memory does not grow with the batch
+
+        def submit() -> None:
+            for c in todo:
+                pending[pool.submit(run_chunk, design, c)] = (c, time.perf_counter())
+                if len(pending) >= limit:
+                    return
+
+        submit()
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                c, t0 = pending.pop(fut)
+                try:
+                    df = fut.result()
+                except Exception as exc:
+                    failures.append((c.id, f"{type(exc).__name__}: {exc}"))
+                    sink.fail(c, failures[-1][1])
+                    continue
+                sink.write(c, df, time.perf_counter() - t0)
+                tick(c.runs)
+            submit()
+    return failures

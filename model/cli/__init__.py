@@ -1,0 +1,5 @@
+"""The `summit` command: thin verbs over the batch machinery and the analyses."""
+
+from model.cli.main import main
+
+__all__ = ["main"]

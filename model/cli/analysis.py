@@ -1,0 +1,108 @@
+"""`summit sensitivity`, `summit discover` and `summit plot`: analyses of a finished sweep.
+
+Thin: the work is in model.analysis (sensitivity, discovery, plots). Bad input raises
+ExperimentError, which `summit`'s main() prints as one line and turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from model.analysis.labels import DEFAULT_OUTCOMES, OUTCOMES, outcome
+from model.errors import ExperimentError
+
+ANALYSIS_FORMATS = click.Choice(["md", "csv", "json"])
+
+
+def _outcome_name(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """The fixed outcomes, or an ally's bypass as the scenario names it (p_<ally>_bypassed)."""
+    names = value if isinstance(value, tuple) else (value,)
+    for name in names:
+        try:
+            outcome(name)
+        except ExperimentError:
+            known = ", ".join([*OUTCOMES, "p_bypassed_<ally>"])
+            raise click.BadParameter(f"must be one of {known}; got {name!r}") from None
+    return value
+
+
+@click.command("sensitivity")
+@click.argument("batch_dir", type=click.Path(path_type=Path))
+@click.option("--outcome", "outcomes", multiple=True, callback=_outcome_name,
+              help=f"Repeat for several [default: {', '.join(DEFAULT_OUTCOMES)}].")  # fmt: skip
+@click.option("--format", "fmt", type=ANALYSIS_FORMATS, default="md", show_default=True)
+@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Bar chart PNG.")
+def sensitivity_cmd(
+    batch_dir: Path, outcomes: tuple[str, ...], fmt: str, plot: Path | None
+) -> None:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices of a finished sobol/morris sweep, with the
+    share of variance that is replication noise."""
+    from model.analysis.sensitivity import analyse_sweep, format_sensitivity
+
+    result = analyse_sweep(batch_dir, list(outcomes) or None)
+    click.echo(format_sensitivity(result, fmt))
+    if plot is not None:
+        from model.analysis.plots import sensitivity_plot
+
+        sensitivity_plot(result, plot)
+        click.echo(f"plot written to {plot}", err=True)
+
+
+@click.command("discover")
+@click.argument("batch_dir", type=click.Path(path_type=Path))
+@click.option("--where", required=True,
+              help='Condition on run columns, e.g. "summit and strain >= 0.5".')  # fmt: skip
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="Peeling share.")
+@click.option("--min-mass", type=float, default=0.05, show_default=True,
+              help="Smallest box, as a share of the runs.")  # fmt: skip
+@click.option("--min-coverage", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Choose the densest box that still holds this share of the cases.")  # fmt: skip
+@click.option("--paste/--no-paste", default=True, show_default=True)
+@click.option("--prune", type=click.FloatRange(0, 1, max_open=True), default=0.05,
+              show_default=True, help="Drop the weakest limits while together they cost at "
+              "most this share of the box's density (0: keep all).")  # fmt: skip
+@click.option("--format", "fmt", type=ANALYSIS_FORMATS, default="md", show_default=True)
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="Coverage–density trajectory PNG.")  # fmt: skip
+def discover_cmd(
+    batch_dir: Path,
+    where: str,
+    alpha: float,
+    min_mass: float,
+    min_coverage: float,
+    paste: bool,
+    prune: float,
+    fmt: str,
+    plot: Path | None,
+) -> None:
+    """Scenario discovery: PRIM boxes of factor values where a condition on the runs holds."""
+    from model.analysis.discovery import discover, format_discovery
+
+    found = discover(batch_dir, where, alpha, min_mass, min_coverage, paste, prune)
+    click.echo(format_discovery(found, fmt))
+    if plot is not None:
+        from model.analysis.plots import trajectory_plot
+
+        trajectory_plot(found, plot)
+        click.echo(f"plot written to {plot}", err=True)
+
+
+@click.command("plot")
+@click.argument("batch_dir", type=click.Path(path_type=Path))
+@click.option("--x", "x", default=None, help="Factor (dotted path) on the x axis.")
+@click.option("--y", "y", default=None, help="Second factor: a heatmap.")
+@click.option("--outcome", callback=_outcome_name, default="p_summit", show_default=True)
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="PNG file.")
+def plot_cmd(batch_dir: Path, x: str | None, y: str | None, outcome: str, out: Path) -> None:
+    """Plot a finished sweep: an outcome against one factor (with its 95% interval) or two
+    (a heatmap)."""
+    from model.analysis.plots import sweep_plot
+
+    how = sweep_plot(batch_dir, x, y, outcome, out)
+    click.echo(f"plot written to {out} ({how})", err=True)
+
+
+COMMANDS = [sensitivity_cmd, discover_cmd, plot_cmd]

@@ -1,0 +1,425 @@
+"""The `summit` command line: a thin layer over the package's functions.
+
+Exit codes: 0 success; 2 bad input (usage, scenario, missing file), with one line per problem that
+names the file, the key path, the rule and the value, and no traceback; 1 internal error or failed
+chunks; 130 interrupted (finished chunks are kept: resume with ``--resume``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from model.errors import ExperimentError, SummitError
+from model.scenario import BASELINE, load_scenario, pydantic_problems, shipped_scenarios
+
+FORMATS = click.Choice(["md", "csv", "latex", "json"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="summit-sim")
+def cli() -> None:
+    """summit-sim: agent-based scenarios of summit diplomacy."""
+
+
+def _progress(total: int) -> Any:
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, silence when piped or in CI
+    return tqdm(total=total, unit="run", unit_scale=True, disable=None, file=sys.stderr)
+
+
+def _report(result: Any, out: Path, fmt: str, resume_hint: str) -> None:
+    """Print a finished batch's table; on failed chunks, say which and exit 1."""
+    from model.results.tables import format_table
+
+    click.echo(format_table(result.summary, fmt))
+    click.echo(f"\nwritten to {out}/ (manifest.json, runs/, summary.csv, summary.md)", err=True)
+    if result.failures:
+        for chunk, err in result.failures:
+            click.echo(f"chunk {chunk} failed: {err}", err=True)
+        click.echo(
+            f"{len(result.failures)} chunk(s) failed; finished data is valid; "
+            f"run them again with `{resume_hint}`",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _default_out(name: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{name}-{stamp}"
+
+
+@cli.command()
+@click.argument("scenario", required=False, default=BASELINE)
+@click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option(
+    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+)
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Batch directory [default: results/<scenario>-<time>].")  # fmt: skip
+@click.option("--resume", is_flag=True, help="Finish an interrupted batch in --out.")
+@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+@click.option("--chunk-runs", type=click.IntRange(min=1), default=None,
+              help="Runs per chunk (whole blocks of 250) [default: 10000].")  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+def run(
+    scenario: str,
+    runs: int,
+    seed: int | None,
+    workers: int,
+    out: Path | None,
+    resume: bool,
+    fmt: str,
+    chunk_runs: int | None,
+    executor: str,
+    scheduler: str | None,
+) -> None:
+    """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
+    from model.batch import DEFAULT_CHUNK_RUNS, DEFAULT_SEED, Design, run_batch
+
+    scn = load_scenario(scenario)
+    design = Design(
+        scn,
+        replications=runs,
+        root_seed=DEFAULT_SEED if seed is None else seed,
+        chunk_runs=chunk_runs or DEFAULT_CHUNK_RUNS,
+    )
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR")
+    out = out or _default_out(scn.name)
+    with _progress(design.total_runs) as bar:
+        result = run_batch(
+            design,
+            out=out,
+            workers=workers,
+            resume=resume,
+            progress=bar.update,
+            executor=executor,
+            scheduler=scheduler,
+        )
+    _report(result, out, fmt, resume_hint=f"summit run ... --resume --out {out}")
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True)
+def check(scenarios: tuple[str, ...]) -> None:
+    """Validate scenario files; exit 0, or 2 with one line per problem."""
+    problems: list[str] = []
+    for s in scenarios:
+        try:
+            scn = load_scenario(s)
+        except SummitError as exc:
+            problems.append(str(exc))
+            continue
+        click.echo(f"ok  {s}: {scn.name} ({len(scn.values())} numeric parameters)")
+    if problems:
+        click.echo("\n".join(problems), err=True)
+        sys.exit(2)
+
+
+@cli.command(name="scenarios")
+def list_scenarios() -> None:
+    """List the shipped scenarios with one-line descriptions."""
+    for path in shipped_scenarios():
+        scn = load_scenario(path)
+        base = f" (variant of {scn.spec.meta.variant_of})" if scn.spec.meta.variant_of else ""
+        click.echo(f"{scn.name:<24} {scn.spec.meta.description}{base}")
+
+
+@cli.command()
+@click.argument("scenario", required=False, default=BASELINE)
+@click.option(
+    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+)
+def explain(scenario: str, seed: int | None) -> None:
+    """Tell one run (replication 0 of --seed) week by week."""
+    from model.analysis.explain import explain as narrate
+    from model.batch import DEFAULT_SEED
+
+    click.echo(narrate(load_scenario(scenario), DEFAULT_SEED if seed is None else seed))
+
+
+@cli.command()
+@click.argument("batch_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+@click.option("--timeline", is_flag=True, help="P(summit by date), every 4 weeks (point 0).")
+def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
+    """Print a finished batch's summary as a table (or its summit timeline)."""
+    from model.batch import load_manifest
+    from model.results.tables import format_table, read_summary
+
+    status = load_manifest(batch_dir).get("status")
+    if status != "complete":
+        raise ExperimentError(
+            f"{batch_dir}: manifest.json: status: the batch is not complete (finish it with "
+            f"--resume); got {status!r}"
+        )
+    summary = read_summary(batch_dir)
+    if not timeline:
+        click.echo(format_table(summary, fmt))
+        return
+    from model.batch import design_from_manifest, read_runs
+    from model.results.tables import format_timeline
+    from model.results.tables import timeline as summit_timeline
+
+    scn = design_from_manifest(batch_dir).scenario
+    runs = read_runs(batch_dir)
+    runs = runs[runs["point"] == 0]
+    click.echo(format_timeline(summit_timeline(runs, scn.spec.meta.start, scn.weeks), fmt))
+
+
+def _parse_factor(text: str) -> dict[str, Any]:
+    """PATH=LO:HI[:STEPS] (a range) or PATH=V1,V2,... (listed values) → a factor table."""
+    if "=" not in text:
+        raise click.BadParameter(f"expected PATH=LO:HI[:STEPS] or PATH=V1,V2; got {text!r}")
+    path, spec = text.split("=", 1)
+    try:
+        if ":" in spec:
+            parts = spec.split(":")
+            if len(parts) not in (2, 3):
+                raise click.BadParameter(f"expected PATH=LO:HI or PATH=LO:HI:STEPS; got {text!r}")
+            factor: dict[str, Any] = {"path": path, "range": [float(x) for x in parts[:2]]}
+            if len(parts) == 3:
+                factor["steps"] = int(parts[2])  # a whole number, or ValueError below
+            return factor
+        values: list[Any] = []
+        for x in spec.split(","):
+            try:
+                values.append(float(x))
+            except ValueError:
+                values.append(x)
+        return {"path": path, "values": values}
+    except (ValueError, IndexError):
+        raise click.BadParameter(f"expected numbers in {text!r}") from None
+
+
+@cli.command()
+@click.argument("experiment", required=False, type=click.Path(path_type=Path))
+@click.option("--scenario", default=BASELINE, show_default=True, help="Without EXPERIMENT.")
+@click.option("--factor", "-f", "factors", multiple=True,
+              help="PATH=LO:HI[:STEPS] or PATH=V1,V2 (repeat for more factors).")  # fmt: skip
+@click.option("--design", type=click.Choice(["grid", "lhs", "sobol", "morris"]), default="grid")
+@click.option("--samples", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--runs", "-n", type=click.IntRange(min=1), default=None,
+              help="Replications per point [default: experiment's, or 500].")  # fmt: skip
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=None)
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None)
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path), default=None,
+              help="Finish the interrupted sweep in this directory.")  # fmt: skip
+@click.option("--rerun", "rerun_dir", type=click.Path(path_type=Path), default=None,
+              help="Run again the design recorded in this directory's manifest.")  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+def sweep(
+    experiment: Path | None,
+    scenario: str,
+    factors: tuple[str, ...],
+    design: str,
+    samples: int,
+    runs: int | None,
+    seed: int | None,
+    workers: int,
+    out: Path | None,
+    resume_dir: Path | None,
+    rerun_dir: Path | None,
+    executor: str,
+    scheduler: str | None,
+    fmt: str,
+) -> None:
+    """Run a design over dotted parameter paths (an EXPERIMENT file, or --factor flags)."""
+    import hashlib
+
+    from model.batch import design_from_manifest, load_manifest, run_batch
+    from model.batch.experiment import ExperimentFile, check_factors, load_experiment, to_design
+
+    extra: dict[str, Any] = {}
+    if resume_dir is not None or rerun_dir is not None:
+        src = resume_dir or rerun_dir
+        assert src is not None
+        des = design_from_manifest(src)
+        extra = {k: v for k, v in load_manifest(src).items() if k == "experiment"}
+        if resume_dir is not None:
+            out = resume_dir
+        else:
+            out = out or src.with_name(src.name + "-rerun")
+            extra["rerun_of"] = str(src)
+    elif experiment is not None:
+        ctx = click.get_current_context()
+        clash = [
+            f"--{name}"
+            for name in ("factor", "design", "samples", "scenario")
+            if ctx.get_parameter_source(name if name != "factor" else "factors")
+            is click.core.ParameterSource.COMMANDLINE
+        ]
+        if clash:
+            raise click.UsageError(
+                f"{', '.join(clash)} cannot be combined with an EXPERIMENT file (edit the file)"
+            )
+        exp, scn, _ = load_experiment(experiment)
+        if runs is not None or seed is not None:
+            spec = exp.experiment.model_copy(
+                update={k: v for k, v in (("replications", runs), ("seed", seed)) if v is not None}
+            )
+            exp = exp.model_copy(update={"experiment": spec})
+        des = to_design(exp, scn)
+        digest = hashlib.sha256(experiment.read_bytes()).hexdigest()
+        extra = {"experiment": {"path": str(experiment.resolve()), "sha256": digest,
+                                "spec": exp.model_dump(mode="json")}}  # fmt: skip
+        out = out or _default_out(exp.experiment.name)
+    else:
+        if not factors:
+            raise click.UsageError("give an EXPERIMENT file or at least one --factor")
+        scn = load_scenario(scenario)
+        raw = {
+            "experiment": {"name": "cli-sweep", "scenario": scenario, "design": design,
+                           "samples": samples, "replications": runs or 500,
+                           **({"seed": seed} if seed is not None else {})},
+            "factors": [_parse_factor(f) for f in factors],
+        }  # fmt: skip
+        try:
+            exp = ExperimentFile.model_validate(raw)
+        except ValidationError as exc:
+            raise ExperimentError("\n".join(pydantic_problems(exc, raw, "--factor"))) from None
+        known = scn.values()
+        for f in exp.factors:  # a whole-number parameter is swept as integers
+            if f.path in known and scn.bounds(f.path).integer:
+                exp = _as_int_factor(exp, f.path)
+        check_factors(exp.factors, design, scn, "--factor")
+        des = to_design(exp, scn)
+        extra = {"experiment": {"path": None, "spec": exp.model_dump(mode="json")}}
+        out = out or _default_out(f"{scn.name}-sweep")
+    with _progress(des.total_runs) as bar:
+        result = run_batch(
+            des,
+            out=out,
+            workers=workers,
+            resume=resume_dir is not None,
+            progress=bar.update,
+            extra=extra,
+            executor=executor,
+            scheduler=scheduler,
+        )
+    _report(result, out, fmt, resume_hint=f"summit sweep --resume {out}")
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Runs per scenario (when A and B are scenarios).")  # fmt: skip
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=None)
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Forest plot PNG.")
+def compare(
+    a: str, b: str, runs: int, seed: int | None, workers: int, fmt: str, plot: Path | None
+) -> None:
+    """Differences B − A for every outcome, with 95% intervals (paired under common random
+    numbers). A and B are scenarios (run now, same seed) or finished batch directories."""
+    from model.analysis.compare import Side, compare_sides, format_compare
+    from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
+
+    if plot is not None and not plot.parent.exists():
+        raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
+
+    sides = []
+    seeds = []
+    for ref in (a, b):
+        path = Path(ref)
+        if path.is_dir():
+            m = load_manifest(path)
+            if len(m["design"]["points"]) != 1:
+                raise ExperimentError(
+                    f"{path}: manifest.json: compare takes single-point batches (a sweep has one "
+                    f"row per point: use summit table or plot); got {len(m['design']['points'])}"
+                )
+            rows = read_runs(path)
+            scn_weeks = load_scenario(m["scenario_files"][0]["path"] if m.get("scenario_files")
+                                      and Path(m["scenario_files"][0]["path"]).exists()
+                                      else m["scenario"]).weeks  # fmt: skip
+            seeds.append((m["design"]["root_seed"], m["design"]["replications"]))
+            sides.append(Side(m["scenario"], rows[rows["point"] == 0], scn_weeks))
+        else:
+            scn = load_scenario(ref)
+            s = DEFAULT_SEED if seed is None else seed
+            res = run_batch(Design(scn, replications=runs, root_seed=s), workers=workers)
+            seeds.append((s, runs))
+            sides.append(Side(scn.name, res.runs, scn.weeks))
+    if sides[0].label == sides[1].label:
+        sides[1] = Side(sides[1].label + " (B)", sides[1].runs, sides[1].weeks)
+    paired = seeds[0] == seeds[1]
+    table = compare_sides(sides[0], sides[1], paired)
+    click.echo(format_compare(table, fmt))
+    if plot is not None:
+        from model.analysis.plots import forest_plot
+
+        forest_plot(table, plot)
+        click.echo(f"plot written to {plot}", err=True)
+
+
+def _as_int_factor(exp: Any, path: str) -> Any:
+    factors = [f.model_copy(update={"kind": "int"}) if f.path == path else f for f in exp.factors]
+    return exp.model_copy(update={"factors": factors})
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules (bargaining rules; analyses of sweeps)."""
+    import importlib
+
+    for module in ("model.cli.forecasting", "model.cli.analysis"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        commands = getattr(mod, "COMMANDS", None) or [
+            v for k, v in vars(mod).items() if k.endswith("_cmd") and isinstance(v, click.Command)
+        ]
+        for command in commands:
+            cli.add_command(command)
+
+
+_register_optional()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: maps errors to exit codes and one-line messages."""
+    try:
+        cli.main(args=argv, prog_name="summit", standalone_mode=False)
+    except SummitError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx else "summit"
+        click.echo(f"{cmd}: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo(
+            "interrupted: finished chunks are kept; finish with `summit run --resume --out DIR`"
+            " or `summit sweep --resume DIR`",
+            err=True,
+        )
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"summit: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        if os.environ.get("SUMMIT_DEBUG"):
+            raise
+        click.echo(f"summit: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,439 @@
+"""Backtests: forecast real negotiations with known outcomes and score every rule.
+
+The data are the DEU III layout (Arregui & Perarnaud 2021, as prepared in
+``../shared/data/deu3/README.md``), read by `load_deu`:
+
+- tab-separated, one header row;
+- the first data row is the capability row: the identifier columns are empty and each actor's
+  ``p<actor>`` cell holds its capability (a GDP share; the Commission and Parliament get
+  Germany's);
+- then one row per issue: ``prnr`` proposal, ``isnr`` issue, ``counvte`` voting rule in the
+  Council (``QMV`` or ``Unan``), ``p<actor>`` position 0–100 and ``s<actor>`` salience 0–100 for
+  each actor (an actor is any ``p<name>`` column with a matching ``s<name>`` column), ``rp``
+  reference point, ``out`` outcome;
+- an empty position means the actor took no part in that issue (salience 0 here, whatever its
+  salience cell says); a position without a salience (8 cells in the development half) gets the
+  mean salience of the issue's other participants, neither more nor less keen than the rest;
+- issues without an outcome are left out (they cannot be scored).
+
+A folder is read as every ``*.tsv`` file in it, each with its own capability row.
+
+`score` gives, per rule and voting rule, the mean and median absolute error, the hit rate
+(|error| < 10 points) and the mean error's difference from the compromise model's, each with a
+95% percentile bootstrap interval. The bootstrap resamples whole proposals, not issues: the
+issues of one proposal share actors, capabilities, codings and one negotiation, so their errors
+are correlated, and the development/held-out split is itself by proposal; resampling issues would
+pretend there are 155 independent cases when there are 64 clusters, and give too narrow intervals.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.errors import ScenarioError, problem
+from model.forecasting import bargaining
+from model.forecasting.bargaining import Rule, Settings
+from model.sim.rules import SCALE, Array, compromise
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "deu3"
+HIT = 10.0  # points: an error below this counts as a hit
+VOTING_RULES = ("QMV", "Unan")
+REQUIRED = ("prnr", "isnr", "counvte", "out")
+DEFAULT_RUNS = 100  # replications per issue for the stochastic rules
+DEFAULT_BOOT = 2000  # bootstrap resamples
+
+
+@dataclass(frozen=True)
+class Negotiations:
+    """N issues with known outcomes; A actors, absent ones with NaN position and salience 0."""
+
+    source: str
+    actors: tuple[str, ...]
+    proposal: tuple[str, ...]  # (N,)
+    issue: tuple[str, ...]  # (N,)
+    voting: tuple[str, ...]  # (N,) "QMV" or "Unan"
+    capability: Array  # (N, A)
+    position: Array  # (N, A), NaN where absent
+    salience: Array  # (N, A), 0–1
+    reference: Array  # (N,), NaN where not coded
+    outcome: Array  # (N,)
+
+    def __len__(self) -> int:
+        return len(self.issue)
+
+    def issue_arrays(self, n: int) -> tuple[Array, Array, Array]:
+        """(position (A', 1), salience (A', 1), capability (A',)) of issue n's participants."""
+        here = np.isfinite(self.position[n])
+        return (
+            self.position[n, here][:, None],
+            self.salience[n, here][:, None],
+            self.capability[n, here],
+        )
+
+
+# ---------------------------------------------------------------- loading
+def load_deu(path: str | Path) -> Negotiations:
+    """Read a DEU-layout file, or every ``*.tsv`` in a folder; ScenarioError on bad input."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.tsv"))
+        if not files:
+            raise ScenarioError([problem(path.name, "", "folder must hold *.tsv files", str(path))])
+        return _concat([_load_file(f) for f in files], path.name)
+    return _load_file(path)
+
+
+def _load_file(path: Path) -> Negotiations:
+    name = path.name
+    try:
+        raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ScenarioError([problem(name, "", "file must exist", str(path))]) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ScenarioError(
+            [problem(name, "", "must be a tab-separated table", str(exc))]
+        ) from None
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise ScenarioError([problem(name, f"header.{missing[0]}", "column must exist", "missing")])
+    actors = tuple(c[1:] for c in raw.columns if c.startswith("p") and "s" + c[1:] in raw.columns)
+    if not actors:
+        raise ScenarioError(
+            [problem(name, "header", "needs p<actor> and s<actor> columns", "none")]
+        )
+    if len(raw) < 2 or raw.iloc[0]["isnr"] != "":
+        got = raw.iloc[0]["isnr"] if len(raw) else "no rows"
+        raise ScenarioError([problem(name, "row 2.isnr", "row 2 must be the capability row", got)])
+    problems: list[str] = []
+    cap = _numbers(name, raw.iloc[:1], ["p" + a for a in actors], problems)[0]
+    body = raw.iloc[1:]
+    body = body[body["out"].str.strip() != ""]
+    pos = _numbers(name, body, ["p" + a for a in actors], problems)
+    sal = _numbers(name, body, ["s" + a for a in actors], problems)
+    out = _numbers(name, body, ["out"], problems)[:, 0]
+    rp = _numbers(name, body, ["rp"], problems)[:, 0] if "rp" in body else None
+    voting = tuple(body["counvte"].str.strip())
+    for r, v in zip(_row_numbers(body), voting, strict=True):
+        if v not in VOTING_RULES:
+            problems.append(problem(name, f"row {r}.counvte", "must be QMV or Unan", v))
+    _check_values(name, actors, cap, pos, sal, out, body, problems)
+    if problems:
+        raise ScenarioError(problems)
+    sal = _impute_salience(pos, sal) / SCALE
+    return Negotiations(
+        source=name,
+        actors=actors,
+        proposal=tuple(body["prnr"].str.strip()),
+        issue=tuple(body["isnr"].str.strip()),
+        voting=voting,
+        capability=np.tile(cap, (len(body), 1)),
+        position=pos,
+        salience=np.where(np.isfinite(pos), sal, 0.0),
+        reference=rp if rp is not None else np.full(len(body), np.nan),
+        outcome=out,
+    )
+
+
+def _row_numbers(frame: pd.DataFrame) -> list[int]:
+    # file line numbers: the header is line 1 and frame row 0 (the capability row) line 2
+    return [int(i) + 2 for i in frame.index]
+
+
+def _numbers(name: str, frame: pd.DataFrame, cols: Sequence[str], problems: list[str]) -> Array:
+    """Cells as floats (NaN when empty); one problem per cell that is not a number."""
+    out = np.full((len(frame), len(cols)), np.nan)
+    lines = _row_numbers(frame)
+    for j, col in enumerate(cols):
+        for i, cell in enumerate(frame[col]):
+            cell = cell.strip()
+            if cell == "":
+                continue
+            try:
+                out[i, j] = float(cell)
+            except ValueError:
+                problems.append(problem(name, f"row {lines[i]}.{col}", "must be a number", cell))
+    return out
+
+
+def _check_values(
+    name: str,
+    actors: tuple[str, ...],
+    cap: Array,
+    pos: Array,
+    sal: Array,
+    out: Array,
+    body: pd.DataFrame,
+    problems: list[str],
+) -> None:
+    lines = _row_numbers(body)
+    for a, c in zip(actors, cap, strict=True):
+        if not (np.isfinite(c) and c > 0):
+            problems.append(problem(name, f"row 2.p{a}", "capability must be > 0", float(c)))
+    for what, arr in (("p", pos), ("s", sal)):
+        bad = np.argwhere(np.isfinite(arr) & ((arr < 0) | (arr > SCALE)))
+        for i, j in bad[:10]:
+            rule = "must be in [0, 100]"
+            problems.append(
+                problem(name, f"row {lines[i]}.{what}{actors[j]}", rule, float(arr[i, j]))
+            )
+    for i in np.flatnonzero(np.isfinite(out) & ((out < 0) | (out > SCALE))):
+        problems.append(problem(name, f"row {lines[i]}.out", "must be in [0, 100]", float(out[i])))
+    for i in np.flatnonzero(~np.any(np.isfinite(pos) & (np.nan_to_num(sal, nan=1.0) > 0), axis=1)):
+        problems.append(problem(name, f"row {lines[i]}", "needs an actor with a position", "none"))
+
+
+def _impute_salience(pos: Array, sal: Array) -> Array:
+    here = np.isfinite(pos)
+    known = here & np.isfinite(sal)
+    mean = np.sum(np.where(known, sal, 0.0), axis=1) / np.maximum(np.sum(known, axis=1), 1)
+    return np.where(here & ~np.isfinite(sal), mean[:, None], np.nan_to_num(sal))
+
+
+def _concat(parts: list[Negotiations], source: str) -> Negotiations:
+    actors = parts[0].actors
+    for p in parts[1:]:
+        if p.actors != actors:
+            raise ScenarioError(
+                [problem(p.source, "header", "actors must match the folder's first file", p.actors)]
+            )
+
+    def cat(field: str) -> Array:
+        return np.concatenate([getattr(p, field) for p in parts])
+
+    def join(field: str) -> tuple[str, ...]:
+        return tuple(x for p in parts for x in getattr(p, field))
+
+    return Negotiations(
+        source=source,
+        actors=actors,
+        proposal=join("proposal"),
+        issue=join("issue"),
+        voting=join("voting"),
+        capability=cat("capability"),
+        position=cat("position"),
+        salience=cat("salience"),
+        reference=cat("reference"),
+        outcome=cat("outcome"),
+    )
+
+
+# ---------------------------------------------------------------- forecasting
+def issue_rng(seed: int, issue: str) -> np.random.Generator:
+    """A stream per issue keyed by its id, so adding or reordering issues changes no other's."""
+    return np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(zlib.crc32(issue.encode()),))
+    )
+
+
+def veto_capability(cap: Array, voting: str) -> Array:
+    """Capabilities as they count under a voting rule: under unanimity every participant holds a
+    veto, so none can be outvoted and their bargaining weights are equal; under QMV as given."""
+    return np.ones_like(cap) if voting == "Unan" else cap
+
+
+def column_name(rule: Rule, veto: bool) -> str:
+    return f"{rule.value}+veto" if veto else rule.value
+
+
+def forecast_issues(
+    data: Negotiations,
+    rules: Iterable[Rule | str] = tuple(Rule),
+    runs: int = DEFAULT_RUNS,
+    seed: int = 0,
+    settings: Settings = bargaining.DEFAULT,
+    veto: Sequence[bool] = (False,),
+    progress: Callable[[int], object] | None = None,
+) -> pd.DataFrame:
+    """One row per issue: identifiers, outcome and each rule's point forecast.
+
+    ``veto``: run each rule with the capabilities as given (False) and/or as they count under the
+    issue's voting rule (True, `veto_capability`; column ``<rule>+veto``). A stochastic rule's
+    point forecast is the median over ``runs`` replications: the forecast that minimises the
+    expected absolute error, the score used here.
+    """
+    variants = [(Rule(r), v) for r in rules for v in veto]
+    cols: dict[str, list[float]] = {column_name(r, v): [] for r, v in variants}
+    for n in range(len(data)):
+        pos, sal, cap = data.issue_arrays(n)
+        for r, v in variants:
+            c = veto_capability(cap, data.voting[n]) if v else cap
+            rng = issue_rng(seed, data.issue[n]) if r in bargaining.STOCHASTIC else None
+            draws = bargaining.forecast(r, pos, sal, c, rng=rng, runs=runs, settings=settings)
+            cols[column_name(r, v)].append(float(np.median(draws[:, 0])))
+        if progress is not None:
+            progress(1)
+    frame = pd.DataFrame(
+        {
+            "proposal": data.proposal,
+            "issue": data.issue,
+            "voting": data.voting,
+            "outcome": data.outcome,
+        }
+    )
+    for name, values in cols.items():
+        frame[name] = values
+    return frame
+
+
+# ---------------------------------------------------------------- scoring
+def cluster_bootstrap(
+    proposal: Sequence[str], boot: int, seed: int
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Issue indices of each proposal, and ``boot`` resamples of proposals (with replacement)."""
+    labels, inverse = np.unique(np.asarray(proposal), return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(len(labels))]
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xB007,)))
+    draws = rng.integers(0, len(labels), size=(boot, len(labels)))
+    return members, draws
+
+
+def _resampled(
+    values: Array, members: list[np.ndarray], draws: np.ndarray, stat: Callable[[Array], float]
+) -> Array:
+    out = np.empty(len(draws))
+    for b, pick in enumerate(draws):
+        idx = np.concatenate([members[g] for g in pick])
+        out[b] = stat(values[idx]) if idx.size else np.nan
+    return out
+
+
+def _interval(samples: Array) -> tuple[float, float]:
+    ok = samples[np.isfinite(samples)]
+    if ok.size == 0:
+        return (np.nan, np.nan)
+    lo, hi = np.percentile(ok, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def score(
+    frame: pd.DataFrame,
+    rules: Sequence[str] | None = None,
+    boot: int = DEFAULT_BOOT,
+    seed: int = 0,
+    baseline: str = Rule.COMPROMISE.value,
+) -> pd.DataFrame:
+    """Errors of each rule's forecasts in ``frame`` (from `forecast_issues`), overall and by voting
+    rule, with 95% proposal-clustered bootstrap intervals.
+
+    Columns: rule, voting (all, QMV, Unan), issues, proposals, mae, mae_lo, mae_hi, median_ae,
+    median_ae_lo, median_ae_hi, hit (share with |error| < 10), hit_lo, hit_hi, and d_mae, d_mae_lo,
+    d_mae_hi: the rule's mean error minus the baseline's on the same issues (negative: better).
+    The same resamples serve every rule, so the differences are paired.
+    """
+    known = {"proposal", "issue", "voting", "outcome"}
+    rules = list(rules) if rules is not None else [c for c in frame.columns if c not in known]
+    rows = []
+    for group in ("all", *VOTING_RULES):
+        sub = frame if group == "all" else frame[frame["voting"] == group]
+        if sub.empty:
+            continue
+        members, draws = cluster_bootstrap(sub["proposal"].tolist(), boot, seed)
+        y = sub["outcome"].to_numpy(float)
+        base_err = np.abs(sub[baseline].to_numpy(float) - y) if baseline in sub else None
+        for rule in rules:
+            err = np.abs(sub[rule].to_numpy(float) - y)
+            rows.append(_score_row(rule, group, sub, err, base_err, members, draws))
+    return pd.DataFrame(rows)
+
+
+def _score_row(
+    rule: str,
+    group: str,
+    sub: pd.DataFrame,
+    err: Array,
+    base_err: Array | None,
+    members: list[np.ndarray],
+    draws: np.ndarray,
+) -> dict[str, object]:
+    def hit(e: Array) -> float:
+        return float(np.mean(e < HIT))
+
+    row: dict[str, object] = {
+        "rule": rule,
+        "voting": group,
+        "issues": len(sub),
+        "proposals": sub["proposal"].nunique(),
+    }
+    for name, stat in (("mae", np.mean), ("median_ae", np.median), ("hit", hit)):
+        row[name] = float(stat(err))
+        row[f"{name}_lo"], row[f"{name}_hi"] = _interval(_resampled(err, members, draws, stat))
+    if base_err is not None:
+        diff = err - base_err
+        row["d_mae"] = float(np.mean(diff))
+        row["d_mae_lo"], row["d_mae_hi"] = _interval(_resampled(diff, members, draws, np.mean))
+    return row
+
+
+# ---------------------------------------------------------------- cross-validation by proposal
+def cross_validate(candidates: pd.DataFrame, frame: pd.DataFrame) -> tuple[Array, list[str]]:
+    """Leave one proposal out: for each proposal, choose among candidate forecasts (columns of
+    ``candidates``, one row per issue of ``frame``) by mean absolute error on all other proposals
+    and forecast the left-out proposal with that choice. No negotiation is seen both in tuning and
+    in scoring; one fold per proposal leaves nothing to a random fold assignment.
+
+    Returns the cross-validated forecasts and the candidate chosen for each proposal.
+    """
+    y = frame["outcome"].to_numpy(float)
+    proposal = frame["proposal"].to_numpy()
+    values = candidates.to_numpy(float)
+    errors = np.abs(values - y[:, None])
+    pred = np.full(len(y), np.nan)
+    chosen: list[str] = []
+    for label in pd.unique(proposal):
+        out = proposal == label
+        best = int(np.argmin(np.mean(errors[~out], axis=0)))
+        chosen.append(str(candidates.columns[best]))
+        pred[out] = values[out, best]
+    return pred, chosen
+
+
+def exponent_grid(
+    data: Negotiations, salience_powers: Sequence[float], unanimity_powers: Sequence[float]
+) -> pd.DataFrame:
+    """Candidate forecasts Σ w x / Σ w with w = c^γ s^β (γ applies under unanimity; 1 under QMV).
+
+    The fixed point of the ``fj`` rule has this form (β = 1 + the power of salience in the
+    stubbornness; see `bargaining.fj_forecast`), so the grid shows what tuning β and γ to this
+    half would buy: compare its in-sample and cross-validated errors (docs/VALIDATION.md).
+    """
+    columns: dict[str, list[float]] = {}
+    for beta in salience_powers:
+        for gamma in unanimity_powers:
+            name = f"beta={beta:g},gamma={gamma:g}"
+            columns[name] = []
+            for n in range(len(data)):
+                pos, sal, cap = data.issue_arrays(n)
+                c = cap**gamma if data.voting[n] == "Unan" else cap
+                columns[name].append(float(compromise(pos, sal**beta, c)[0]))
+    return pd.DataFrame(columns)
+
+
+MECHANISMS = ("compromise", "compromise+veto", "fj", "fj+veto")
+SALIENCE_POWERS = (1.0, 1.5, 2.0, 2.5, 3.0)
+UNANIMITY_POWERS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def tuning_table(
+    data: Negotiations, frame: pd.DataFrame, boot: int = DEFAULT_BOOT, seed: int = 0
+) -> pd.DataFrame:
+    """In-sample against cross-validated error of what could be tuned on this half.
+
+    Rows (``rule`` column): the compromise model; ``choose mechanism (CV)``, the best of
+    `MECHANISMS` chosen leaving each proposal out; ``exponent grid (in-sample)``, the single best
+    of `exponent_grid` on all of this half; ``exponent grid (CV)``, the same choice made leaving
+    each proposal out. ``frame`` is `forecast_issues` output holding the `MECHANISMS` columns.
+    """
+    grid = exponent_grid(data, SALIENCE_POWERS, UNANIMITY_POWERS)
+    y = frame["outcome"].to_numpy(float)
+    best = grid.columns[int(np.argmin(np.mean(np.abs(grid.to_numpy() - y[:, None]), axis=0)))]
+    out = frame[["proposal", "issue", "voting", "outcome", "compromise", "fj+veto"]].copy()
+    out["choose mechanism (CV)"] = cross_validate(frame[list(MECHANISMS)], frame)[0]
+    out[f"exponent grid {best} (in-sample)"] = grid[best].to_numpy()
+    out["exponent grid (CV)"] = cross_validate(grid, frame)[0]
+    return score(out, boot=boot, seed=seed)

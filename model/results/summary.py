@@ -1,0 +1,183 @@
+"""Per-point tallies that merge across chunks, and the summary table built from them.
+
+A batch never needs all run rows in memory: each chunk's rows update a `PointTally` (counts, sums,
+and fixed histograms for quantiles) and the summary is read off the tallies. Tallies are folded in
+chunk-id order, so the summary is identical however many workers produced the chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.results.stats import mean_ci, wilson
+from model.sim.seeding import BLOCK
+
+STRAIN_BINS = 2000  # strain quantiles are exact to 1/2000 = 0.0005
+
+
+@dataclass
+class PointTally:
+    weeks: int
+    bypass: dict[str, int]  # bypass column (derived from the scenario) → count
+    n: int = 0
+    summit: int = 0
+    agreement: int = 0
+    high_strain: int = 0
+    wedge: int = 0
+    strain_sum: float = 0.0
+    strain_sq: float = 0.0
+    strain_hist: np.ndarray = field(default_factory=lambda: np.zeros(STRAIN_BINS, np.int64))
+    week_hist: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        if self.week_hist.size == 0:
+            self.week_hist = np.zeros(self.weeks, np.int64)
+
+    def add(self, rows: pd.DataFrame) -> None:
+        self.n += len(rows)
+        for name in ("summit", "agreement", "high_strain", "wedge"):
+            setattr(self, name, getattr(self, name) + int(rows[name].sum()))
+        for name in self.bypass:
+            self.bypass[name] += int(rows[name].sum())
+        strain = rows["strain"].to_numpy(float)
+        # Sum per seeding block, then add the block sums in block order: the blocks (and their
+        # order within a point) are the same for any chunk size, so the sums are too, bit for bit.
+        block = rows["replication"].to_numpy() // BLOCK
+        starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+        for total, total_sq in zip(
+            np.add.reduceat(strain, starts).tolist(),
+            np.add.reduceat(np.square(strain), starts).tolist(),
+            strict=True,
+        ):
+            self.strain_sum += total
+            self.strain_sq += total_sq
+        bins = np.minimum((strain * STRAIN_BINS).astype(np.int64), STRAIN_BINS - 1)
+        self.strain_hist += np.bincount(bins, minlength=STRAIN_BINS)
+        weeks = rows["summit_week"].to_numpy(float)
+        weeks = weeks[~np.isnan(weeks)].astype(np.int64)
+        self.week_hist += np.bincount(weeks, minlength=self.weeks)[: self.weeks]
+
+
+def tally(
+    frames: Iterable[pd.DataFrame], weeks: int, bypass: Sequence[str]
+) -> dict[int, PointTally]:
+    """Fold run rows (in the order given) into one tally per design point; ``bypass`` names the
+    run columns of the allies whose bypass the summary reports (`OutcomeNames.bypass`)."""
+    out: dict[int, PointTally] = {}
+    for df in frames:
+        for point, rows in df.groupby("point", sort=True):
+            key = int(point)  # type: ignore[arg-type]
+            out.setdefault(key, PointTally(weeks, dict.fromkeys(bypass, 0))).add(rows)
+    return out
+
+
+def _hist_quantile(hist: np.ndarray, q: float, lo: float, width: float) -> float:
+    """Quantile from a histogram, linear within the bin that holds it."""
+    n = hist.sum()
+    if n == 0:
+        return float("nan")
+    cum = np.cumsum(hist)
+    target = q * n
+    b = int(np.searchsorted(cum, target, side="left"))
+    before = cum[b - 1] if b > 0 else 0
+    inside = (target - before) / hist[b] if hist[b] else 0.0
+    return lo + (b + inside) * width
+
+
+def _median_int(hist: np.ndarray) -> float:
+    """Exact median of integer values given as counts (mean of the two middle values)."""
+    n = int(hist.sum())
+    if n == 0:
+        return float("nan")
+    cum = np.cumsum(hist)
+    lo = int(np.searchsorted(cum, (n - 1) // 2 + 1))
+    hi = int(np.searchsorted(cum, n // 2 + 1))
+    return (lo + hi) / 2
+
+
+def summary_columns(bypass: Sequence[str]) -> list[str]:
+    """The summary's outcome columns; ``p_<bypass column>`` for each tallied ally."""
+    i = SUMMARY_COLUMNS.index("p_wedge")
+    return [*SUMMARY_COLUMNS[:i], *(f"p_{c}" for c in bypass), *SUMMARY_COLUMNS[i:]]
+
+
+# without the per-ally columns, which summary_columns puts before p_wedge
+SUMMARY_COLUMNS = [
+    "runs",
+    "p_summit",
+    "p_summit_lo",
+    "p_summit_hi",
+    "p_agreement",
+    "p_agreement_lo",
+    "p_agreement_hi",
+    "p_agreement_given_summit",
+    "p_agreement_given_summit_lo",
+    "p_agreement_given_summit_hi",
+    "summit_week_median",
+    "strain_mean",
+    "strain_mean_lo",
+    "strain_mean_hi",
+    "strain_p10",
+    "strain_p50",
+    "strain_p90",
+    "p_high_strain",
+    "p_wedge",
+    "p_wedge_lo",
+    "p_wedge_hi",
+]
+
+
+def summary_row(t: PointTally) -> dict[str, float]:
+    p_s = wilson(t.summit, t.n)
+    p_a = wilson(t.agreement, t.n)
+    p_as = wilson(t.agreement, t.summit)
+    p_w = wilson(t.wedge, t.n)
+    s_mean, s_lo, s_hi = mean_ci(t.n, t.strain_sum, t.strain_sq)
+    width = 1.0 / STRAIN_BINS
+    return {
+        "runs": t.n,
+        "p_summit": t.summit / t.n,
+        "p_summit_lo": p_s[0],
+        "p_summit_hi": p_s[1],
+        "p_agreement": t.agreement / t.n,
+        "p_agreement_lo": p_a[0],
+        "p_agreement_hi": p_a[1],
+        "p_agreement_given_summit": t.agreement / t.summit if t.summit else float("nan"),
+        "p_agreement_given_summit_lo": p_as[0],
+        "p_agreement_given_summit_hi": p_as[1],
+        "summit_week_median": _median_int(t.week_hist),
+        "strain_mean": s_mean,
+        "strain_mean_lo": s_lo,
+        "strain_mean_hi": s_hi,
+        "strain_p10": _hist_quantile(t.strain_hist, 0.10, 0.0, width),
+        "strain_p50": _hist_quantile(t.strain_hist, 0.50, 0.0, width),
+        "strain_p90": _hist_quantile(t.strain_hist, 0.90, 0.0, width),
+        "p_high_strain": t.high_strain / t.n,
+        **{f"p_{name}": count / t.n for name, count in t.bypass.items()},
+        "p_wedge": t.wedge / t.n,
+        "p_wedge_lo": p_w[0],
+        "p_wedge_hi": p_w[1],
+    }
+
+
+def summary_table(
+    tallies: Mapping[int, PointTally],
+    scenario: str,
+    points: list[dict[str, Any]],
+    factors: list[str],
+    bypass: Sequence[str],
+) -> pd.DataFrame:
+    """One row per design point: scenario, point, swept factors, then the outcome columns."""
+    rows = []
+    for p in sorted(tallies):
+        row: dict[str, Any] = {"scenario": scenario, "point": p}
+        row.update({f: points[p].get(f) for f in factors})
+        row.update(summary_row(tallies[p]))
+        rows.append(row)
+    columns = ["scenario", "point", *factors, *summary_columns(bypass)]
+    return pd.DataFrame(rows, columns=columns)

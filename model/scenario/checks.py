@@ -1,0 +1,157 @@
+"""Validation problems, worded one per line: pydantic's errors mapped back to key paths, and the
+rules that involve more than one key (references, roles, dates, event targets)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.errors import problem
+from model.scenario.paths import STATE_PATHS, numeric_paths
+from model.scenario.schema import ROLE_FIELDS, Role, ScenarioFile
+
+
+def _loc_to_path(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list):
+            ident = (
+                node[item].get("id") if item < len(node) and isinstance(node[item], dict) else None
+            )
+            if ident is None and item < len(node) and isinstance(node[item], dict):
+                pair = node[item].get("pair")
+                ident = "-".join(pair) if isinstance(pair, list) else None
+            parts.append(str(ident) if ident else f"[{item}]")
+            node = node[item] if item < len(node) else None
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts).replace(".[", "[")
+
+
+def pydantic_problems(exc: ValidationError, raw: Mapping[str, Any], source: str) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(x for x in err["loc"] if not str(x).startswith("function-"))
+        path = _loc_to_path(loc, raw)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            rule = "unknown key (a typo?)"
+        elif kind == "missing":
+            rule = "required key is missing"
+        else:
+            rule = err["msg"][0].lower() + err["msg"][1:]
+        value = err.get("input") if kind != "missing" else None
+        out.append(problem(source, path, rule, value))
+    return out
+
+
+def cross_checks(spec: ScenarioFile, source: str) -> list[str]:
+    """Rules that involve more than one key: references, roles, dates, saliences."""
+    out: list[str] = []
+    issues, actors = set(spec.issues), spec.actors
+
+    def bad(path: str, rule: str, value: object) -> None:
+        out.append(problem(source, path, rule, value))
+
+    principals = [a for a, x in actors.items() if x.role is Role.PRINCIPAL]
+    if len(principals) != 2:
+        bad("actors", "exactly two actors must have role = 'principal'", principals)
+    if not any(i.negotiated for i in spec.issues.values()):
+        bad("issues", "at least one issue must be negotiated", sorted(issues))
+    for a, x in actors.items():
+        for key in ("position", "salience"):
+            got = set(getattr(x, key))
+            if got != issues:
+                missing, extra = sorted(issues - got), sorted(got - issues)
+                what = f"missing {missing}" if missing else f"unknown issues {extra}"
+                bad(f"actors.{a}.{key}", f"needs one value per issue ({what})", sorted(got))
+        if sum(x.salience.values()) <= 0:
+            bad(f"actors.{a}.salience", "at least one salience must be > 0", dict(x.salience))
+        if x.role is Role.PRINCIPAL:
+            if x.of is not None:
+                bad(f"actors.{a}.of", "a principal belongs to no one", x.of)
+        elif x.of is None:
+            bad(f"actors.{a}.of", f"a {x.role.value} must name its principal in 'of'", None)
+        elif x.of not in principals:
+            bad(f"actors.{a}.of", f"must name a principal ({', '.join(principals)})", x.of)
+        for name, roles in ROLE_FIELDS.items():
+            if getattr(x, name) is not None and x.role not in roles:
+                allowed = ", ".join(r.value for r in roles)
+                bad(f"actors.{a}.{name}", f"only for role {allowed}, not {x.role.value}", None)
+    audiences = [a for a, x in actors.items() if x.role is Role.AUDIENCE]
+    for p in principals:
+        n = sum(actors[a].of == p for a in audiences)
+        if n > 1:
+            bad("actors", f"principal {p} may have at most one audience", n)
+    seen_pairs: set[frozenset[str]] = set()
+    for r in spec.relations:
+        path = f"relations.{'-'.join(r.pair)}"
+        for a in r.pair:
+            if a not in actors:
+                bad(f"{path}.pair", f"unknown actor (known: {', '.join(actors)})", a)
+        if r.pair[0] == r.pair[1]:
+            bad(f"{path}.pair", "an actor cannot be allied with itself", list(r.pair))
+        pair_key = frozenset(r.pair)
+        if pair_key in seen_pairs:
+            bad(f"{path}.pair", "pair listed twice", list(r.pair))
+        seen_pairs.add(pair_key)
+        if all(a in actors for a in r.pair) and any(
+            actors[a].role in (Role.PATRON, Role.AUDIENCE) for a in r.pair
+        ):
+            bad(f"{path}.pair", "alliances join principals and allies only", list(r.pair))
+
+    if spec.outcomes.bypass is not None and len(principals) == 2:
+        # the engager is the principal with allies (Scenario.principals); tallied allies are its
+        with_allies = [
+            p for p in principals if any(x.of == p for x in actors.values() if x.role is Role.ALLY)
+        ]
+        engager = with_allies[0] if with_allies else principals[0]
+        allies = [a for a, x in actors.items() if x.role is Role.ALLY and x.of == engager]
+        for a in spec.outcomes.bypass:
+            if a in actors and actors[a].role is Role.ALLY and actors[a].of not in principals:
+                continue  # its 'of' is wrong, and already reported
+            if a not in allies:
+                bad("outcomes.bypass", f"must name allies of {engager} ({', '.join(allies)})", a)
+
+    start, weeks = spec.meta.start, spec.meta.weeks
+    end = start + dt.timedelta(weeks=weeks)
+    paths = numeric_paths(spec)
+    ids: set[str] = set()
+    for e in spec.events:
+        path = f"events.{e.id}"
+        if e.id in ids:
+            bad(f"{path}.id", "event ids must be unique", e.id)
+        ids.add(e.id)
+        if (e.date is None) == (e.hazard is None):
+            bad(path, "give exactly one of 'date' (scheduled) or 'hazard' (weekly chance)", None)
+        if e.date is not None and not start <= e.date < end:
+            bad(f"{path}.date", f"outside the horizon [{start}, {end})", str(e.date))
+        if e.window is not None:
+            if e.hazard is None:
+                bad(f"{path}.window", "only hazard events have a window", None)
+            lo, hi = e.window
+            if not (start <= lo <= hi < end):
+                bad(f"{path}.window", f"must be ordered dates inside [{start}, {end})", None)
+        if e.hazard is not None and "probability" in e.model_fields_set:
+            bad(f"{path}.probability", "only dated events have a probability", e.probability)
+        if e.date is not None and not e.once:
+            bad(f"{path}.once", "a dated event happens once; 'once' is for hazard events", False)
+        if not e.set and not e.add:
+            bad(path, "an event needs effects in 'set' or 'add'", None)
+        for kind, effects in (("set", e.set), ("add", e.add)):
+            for target, value in effects.items():
+                bounds = paths.get(target, (0.0, STATE_PATHS.get(target)))[1]
+                if target.startswith(("events.", "model.rule", "thresholds.")) or bounds is None:
+                    bad(f"{path}.{kind}.{target}", "not a path an event can change", value)
+                    continue
+                if kind == "set" and (rule := bounds.check(value)) is not None:
+                    bad(f"{path}.{kind}.{target}", rule, value)
+                if kind == "add" and not math.isfinite(value):
+                    bad(f"{path}.{kind}.{target}", "must be a finite number", value)
+    return out

@@ -1,0 +1,71 @@
+"""Influence: actors pull on each other's positions through their ties, by the scenario's rule
+(Friedkin–Johnsen compromise or probabilistic challenges), anchored to their stated positions.
+
+Ties: self, alliances, patronage (× backing), a principal and its public, and the principals'
+dialogue (× momentum). The static part changes only through events, so it is built once a week;
+only the dialogue tie is added every week.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.scenario import Rule
+from model.sim import rules
+from model.sim.assessment import relief
+from model.sim.cast import Cast
+from model.sim.seeding import CONTESTS, Streams
+from model.sim.state import State
+
+
+def static_ties(s: State, cast: Cast) -> np.ndarray:
+    A = len(cast.actor_ids)
+    t = np.broadcast_to(np.eye(A), (s.R, A, A)).copy()
+    for w, (i, j) in enumerate(cast.pairs):
+        t[:, i, j] += s.rel_w[:, w]
+        t[:, j, i] += s.rel_w[:, w]
+    for p in cast.principals:
+        for patron in cast.patrons[p]:
+            t[:, p, patron] += s.param("backing", patron)
+            t[:, patron, p] += s.param("backing", patron)
+        aud = cast.audience[p]
+        if aud is not None:
+            t[:, p, aud] += 1.0
+            t[:, aud, p] += 1.0
+    return t
+
+
+def ties(s: State, cast: Cast) -> np.ndarray:
+    """(R, A, A) influence ties this week."""
+    if s.cache.static_ties is None:
+        s.cache.static_ties = static_ties(s, cast)
+    t = s.cache.static_ties.copy()
+    e, c = cast.engager, cast.counterpart
+    talk = s.mp["dialogue_tie"] * s.momentum
+    t[:, e, c] += talk
+    t[:, c, e] += talk
+    return t
+
+
+def susceptibility(s: State, cast: Cast) -> np.ndarray:
+    """(R, A): 1 − stubbornness; a backed principal is harder to move (÷ (1 + β_S B))."""
+    lam = 1.0 - s.actor_param["stubbornness"].copy()
+    for p in cast.principals:
+        lam[:, p] /= 1.0 + s.mp["backing_resolve"] * relief(s, cast, p)
+    return lam
+
+
+def exchange(s: State, cast: Cast, streams: Streams) -> None:
+    """One week of influence: every actor moves part of the way to its target, anchored."""
+    t = ties(s, cast)
+    if s.rule is Rule.COMPROMISE:
+        target = rules.friedkin_johnsen_target(s.pos, t, s.sal, s.cap)
+    else:
+        A, K = s.pos.shape[1:]
+        u = streams.uniform(CONTESTS, A, A, K)
+        target, _ = rules.challenge_target(
+            s.pos, s.sal, s.cap, t, u, s.mp["challenge_step"], s.mp["challenge_cost"]
+        )
+    s.pos[:] = rules.anchored_update(
+        s.pos, s.pos0, target, susceptibility(s, cast), s.mp["influence_rate"]
+    )

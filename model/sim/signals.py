@@ -1,0 +1,31 @@
+"""Signals and preparation: each principal signals warmly or coldly by its expected gain, and the
+summit's preparation (momentum) builds with both signals and decays otherwise (docs/MODEL.md §5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.sim import rules
+from model.sim.assessment import ally_shares
+from model.sim.cast import Cast
+from model.sim.state import State
+
+
+def coordination(s: State, cast: Cast) -> np.ndarray:
+    """(R,) how far the engager has consulted its allies, weighted by their alliance ties."""
+    allies = cast.allies[cast.engager]
+    if not allies:
+        return np.ones(s.R)
+    consulted = np.stack([s.param("consulted", a) for a in allies], axis=-1)
+    return rules.total(ally_shares(s, cast, cast.engager) * consulted)
+
+
+def prepare(s: State, cast: Cast, signals: np.ndarray) -> None:
+    """Momentum after this week's signals, (R, 2) for (engager, counterpart)."""
+    # [seed] the cancelled Kishida–Yoon meeting "should have discussed a potential summit":
+    # part of the preparation runs through the engager's consultation with its allies
+    share = s.mp["prep_consult_share"]
+    gain = s.mp["momentum_gain"] * (1.0 - share + share * coordination(s, cast))
+    new = rules.momentum_step(s.momentum, signals, gain, s.mp["momentum_decay"])
+    s.momentum = np.where(~s.summit, new, s.momentum)  # after the summit it no longer matters

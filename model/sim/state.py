@@ -1,0 +1,205 @@
+"""The model's state: every number of a scenario and every dynamic quantity as an array with a
+leading replication axis R, and the dotted-path addressing that sweeps and events write through.
+
+Parameters may differ per replication row (shape (R,)), so one chunk can hold several sweep
+points. `State.build` reads a scenario (and per-row overrides) into arrays; `cells` finds the array
+cells behind a dotted path such as ``actors.ROK.openness`` or ``model.alliance_cost``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.errors import ScenarioError, problem
+from model.scenario import ROLE_DEFAULTS, ROLE_FIELDS, Role, Rule, Scenario
+from model.sim.cast import Cast
+from model.sim.seeding import RESOLVE, Streams
+
+ACTOR_PARAMS = ["stubbornness", "tolerance", *ROLE_FIELDS]
+
+Cells = list[tuple[np.ndarray, tuple[int, ...]]]
+
+
+@dataclass
+class WeekCache:
+    """What changes only through events (which fire first in a week): computed once a week."""
+
+    relief: dict[int, np.ndarray] = field(default_factory=dict)
+    shares: dict[int, np.ndarray] = field(default_factory=dict)
+    static_ties: np.ndarray | None = None
+
+    def clear(self) -> None:
+        self.relief.clear()
+        self.shares.clear()
+        self.static_ties = None
+
+
+@dataclass
+class State:
+    """Arrays of R replications in lockstep. (R, A, K): actors × issues; (R, A): per actor."""
+
+    R: int
+    rule: Rule
+    pos: np.ndarray  # (R, A, K) positions on the 0–100 scales
+    pos0: np.ndarray  # (R, A, K) anchors (Friedkin–Johnsen): stated positions
+    sal: np.ndarray  # (R, A, K) saliences in [0, 1]
+    cap: np.ndarray  # (R, A) capabilities
+    actor_param: dict[str, np.ndarray]  # name → (R, A); NaN where a role lacks the parameter
+    status_quo: np.ndarray  # (R, K)
+    mp: dict[str, np.ndarray]  # model parameters, each (R,)
+    th: dict[str, np.ndarray]  # outcome thresholds, each (R,)
+    rel_w: np.ndarray  # (R, relations) alliance weights
+    ev_hazard: np.ndarray  # (R, events) weekly chance of hazard events
+    ev_prob: np.ndarray  # (R, events) chance that a dated event happens
+    momentum: np.ndarray  # (R,) preparation of a summit, 0–1
+    # outcomes, accumulated week by week
+    summit: np.ndarray  # (R,) bool
+    summit_week: np.ndarray  # (R,) week index of the summit, NaN without one
+    agreement: np.ndarray  # (R,) bool: a deal every ratifier accepted
+    offer: np.ndarray  # (R, K_negotiated) the deal put to the ratifiers, NaN without a summit
+    deal: np.ndarray  # (R, K_negotiated) the agreed deal, NaN without agreement
+    strain_pairs: np.ndarray  # (R, relations) strain of each alliance pair now, 0–1
+    strain_pair_peak: np.ndarray  # (R, relations) its peak so far
+    strain_peak: np.ndarray  # (R,) peak of the mean pair strain
+    post_summit_peak: np.ndarray  # (R,) worst pair strain from the summit week on
+    bypassed: np.ndarray  # (R, engager's allies) bool: bypassed by the summit
+    fired: np.ndarray  # (R, events) bool
+    waited: np.ndarray  # (R,) weeks a prepared summit was held back for consultation
+    event_ids: tuple[str, ...] = ()  # the scenario's events, in the order of the event arrays
+    gain0: dict[str, np.ndarray] = field(default_factory=dict)  # week-0 gain per principal
+    cache: WeekCache = field(default_factory=WeekCache)
+
+    @classmethod
+    def build(
+        cls,
+        scn: Scenario,
+        cast: Cast,
+        R: int,
+        streams: Streams,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> State:
+        """Arrays from the scenario, then per-row overrides (checked against their bounds), then
+        each leader's private resolve drawn from the replication's own stream."""
+        spec, overrides = scn.spec, overrides or {}
+        A, K, P, E = len(cast.actor_ids), len(cast.issue_ids), len(cast.pairs), len(spec.events)
+        rule = overrides.get("model.rule", spec.model.rule)
+        acts = list(spec.actors.values())
+        pos = np.empty((R, A, K))
+        sal = np.empty((R, A, K))
+        for a, x in enumerate(acts):
+            pos[:, a] = [x.position[k] for k in cast.issue_ids]
+            sal[:, a] = [x.salience[k] for k in cast.issue_ids]
+        actor_param: dict[str, np.ndarray] = {}
+        for name in ACTOR_PARAMS:
+            col = []
+            for x in acts:
+                v = getattr(x, name)
+                col.append(ROLE_DEFAULTS.get(name, np.nan) if v is None else v)
+            actor_param[name] = np.tile(np.asarray(col, dtype=float), (R, 1))
+        n_allies = len(cast.allies[cast.engager])
+        s = cls(
+            R=R,
+            rule=Rule(str(np.asarray(rule).ravel()[0]) if not isinstance(rule, str) else rule),
+            pos=pos,
+            pos0=pos,  # replaced by a copy once the overrides are in
+            sal=sal,
+            cap=np.tile([x.capability for x in acts], (R, 1)).astype(float),
+            actor_param=actor_param,
+            status_quo=np.tile([i.status_quo for i in spec.issues.values()], (R, 1)).astype(float),
+            mp={
+                n: np.full(R, float(getattr(spec.model, n)))
+                for n in type(spec.model).model_fields
+                if n != "rule"
+            },
+            th={
+                n: np.full(R, float(getattr(spec.thresholds, n)))
+                for n in type(spec.thresholds).model_fields
+            },
+            rel_w=np.tile([r.weight for r in spec.relations], (R, 1)).astype(float),
+            ev_hazard=np.tile([e.hazard or 0.0 for e in spec.events], (R, 1)).astype(float),
+            ev_prob=np.tile([e.probability for e in spec.events], (R, 1)).astype(float),
+            momentum=np.zeros(R),
+            summit=np.zeros(R, dtype=bool),
+            summit_week=np.full(R, np.nan),
+            agreement=np.zeros(R, dtype=bool),
+            offer=np.full((R, len(cast.neg)), np.nan),
+            deal=np.full((R, len(cast.neg)), np.nan),
+            strain_pairs=np.zeros((R, P)),
+            strain_pair_peak=np.zeros((R, P)),
+            strain_peak=np.zeros(R),
+            post_summit_peak=np.zeros(R),
+            bypassed=np.zeros((R, n_allies), dtype=bool),
+            fired=np.zeros((R, E), dtype=bool),
+            waited=np.zeros(R),
+            event_ids=tuple(e.id for e in spec.events),
+        )
+        s._override(scn, cast, overrides)
+        s.momentum[:] = s.mp["initial_momentum"]  # after overrides: it is sweepable
+        s.pos0 = s.pos.copy()
+        # Each leader's private resolve: a persistent, per-replication shock to the value of
+        # meeting. The analyst does not know it (Fearon 1995: private information), so it is drawn.
+        mv = s.actor_param["meeting_value"]
+        who = [a for a, role in enumerate(cast.roles) if role is Role.PRINCIPAL]
+        shock = streams.normal(RESOLVE, len(who)) * s.mp["resolve_noise"][:, None]
+        mv[:, who] += shock
+        return s
+
+    def _override(self, scn: Scenario, cast: Cast, overrides: Mapping[str, Any]) -> None:
+        all_bounds = scn.all_bounds() if overrides else {}
+        for path, value in overrides.items():
+            if path == "model.rule":
+                continue
+            if path not in all_bounds:
+                scn.bounds(path)  # raises the ScenarioError that names the unknown path
+            bounds = all_bounds[path]
+            values = np.broadcast_to(np.asarray(value, dtype=float), (self.R,))
+            for v in (values.min(), values.max()):
+                if (rule := bounds.check(float(v))) is not None:
+                    raise ScenarioError([problem(scn.source, path, rule, float(v))])
+            # before the anchors exist: a position override is the stated position itself
+            for arr, idx in self.cells(cast, path, anchors=False):
+                cells: Any = (slice(None), *idx)
+                arr[cells] = values
+
+    def cells(self, cast: Cast, path: str, anchors: bool = True) -> Cells:
+        """Array cells behind a dotted path: where sweeps and events read and write it."""
+        parts = path.split(".")
+        a_ix = {a: i for i, a in enumerate(cast.actor_ids)}
+        k_ix = {k: i for i, k in enumerate(cast.issue_ids)}
+        head = parts[0]
+        if head == "actors":
+            a = a_ix[parts[1]]
+            if parts[2] == "position":
+                k = k_ix[parts[3]]
+                slots: Cells = [(self.pos, (a, k))]
+                if anchors:  # a stated change of position moves the anchor too
+                    slots.append((self.pos0, (a, k)))
+                return slots
+            if parts[2] == "salience":
+                return [(self.sal, (a, k_ix[parts[3]]))]
+            if parts[2] == "capability":
+                return [(self.cap, (a,))]
+            return [(self.actor_param[parts[2]], (a,))]
+        if head == "issues":
+            return [(self.status_quo, (k_ix[parts[1]],))]
+        if head == "model":
+            return [(self.mp[parts[1]], ())]
+        if head == "thresholds":
+            return [(self.th[parts[1]], ())]
+        if head == "relations":
+            pair = tuple(parts[1].split("-"))
+            return [(self.rel_w, (cast.pair_ids.index(pair),))]
+        if head == "events":
+            e = self.event_ids.index(parts[1])
+            return [(self.ev_hazard if parts[2] == "hazard" else self.ev_prob, (e,))]
+        if path == "state.momentum":
+            return [(self.momentum, ())]
+        raise KeyError(path)
+
+    def param(self, name: str, actor: int) -> np.ndarray:
+        """(R,) view of an actor's parameter (openness, tolerance, backing, …)."""
+        return self.actor_param[name][:, actor]
