@@ -88,7 +88,8 @@ def test_a_stage_runs_on_a_state_without_a_model() -> None:
     s = State.build(scn, cast, 4, Streams(1, blocks_for(0, 4)))
     shock = np.zeros((4, len(cast.pairs)))
     shock[:, 1] = 0.5
-    strain.update(s, cast, shock)
+    no_repair = np.zeros_like(shock)
+    strain.update(s, cast, shock, no_repair, 0, strain.stance_losses(s, cast))
     assert np.allclose(s.strain_pairs[:, 1], 0.5)
     assert np.allclose(s.strain_pairs[:, [0, 2]], 0.0)
     assert np.allclose(s.strain_peak, 0.5 / 3)

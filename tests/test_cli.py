@@ -176,3 +176,7 @@ def test_table_timeline(tmp_path: Path) -> None:
     assert tl["by"].iloc[-1] == "2025-03-13" and tl["week"].iloc[-1] == 52
     p = pd.read_csv(out / "summary.csv").loc[0, "p_summit"]
     assert tl["p_summit"].iloc[-1] == pytest.approx(p)
+    # the strain path beside it: its mean at the horizon is the runs' mean strain_end
+    end = pd.read_parquet(next((out / "runs").glob("*.parquet")))["strain_end"].mean()
+    assert tl["strain_mean"].iloc[-1] == pytest.approx(end, abs=1e-6)
+    assert (tl["strain_p10"] <= tl["strain_p90"]).all()

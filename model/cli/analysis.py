@@ -96,9 +96,25 @@ def discover_cmd(
 @click.option("--y", "y", default=None, help="Second factor: a heatmap.")
 @click.option("--outcome", callback=_outcome_name, default="p_summit", show_default=True)
 @click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="PNG file.")
-def plot_cmd(batch_dir: Path, x: str | None, y: str | None, outcome: str, out: Path) -> None:
+@click.option(
+    "--timeline", is_flag=True, help="P(summit by date) and the strain index over time (point 0)."
+)
+def plot_cmd(
+    batch_dir: Path, x: str | None, y: str | None, outcome: str, out: Path, timeline: bool
+) -> None:
     """Plot a finished sweep: an outcome against one factor (with its 95% interval) or two
-    (a heatmap)."""
+    (a heatmap); or, with --timeline, any batch's summit and strain over time."""
+    if timeline:
+        from model.analysis.timeline_plot import timeline_plot
+        from model.batch import design_from_manifest, read_runs
+
+        scn = design_from_manifest(batch_dir).scenario
+        runs = read_runs(batch_dir)
+        high = scn.spec.thresholds.high_strain
+        title = f"{scn.name}: summit and alliance strain"
+        timeline_plot(runs[runs["point"] == 0], scn.spec.meta.start, scn.weeks, high, title, out)
+        click.echo(f"plot written to {out} (timeline)", err=True)
+        return
     from model.analysis.plots import sweep_plot
 
     how = sweep_plot(batch_dir, x, y, outcome, out)

@@ -152,7 +152,8 @@ def explain(scenario: str, seed: int | None) -> None:
 @cli.command()
 @click.argument("batch_dir", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
-@click.option("--timeline", is_flag=True, help="P(summit by date), every 4 weeks (point 0).")
+@click.option("--timeline", is_flag=True,
+              help="P(summit by date) and the strain index, every 4 weeks (point 0).")  # fmt: skip
 def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
     """Print a finished batch's summary as a table (or its summit timeline)."""
     from model.batch import load_manifest
@@ -175,7 +176,18 @@ def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
     scn = design_from_manifest(batch_dir).scenario
     runs = read_runs(batch_dir)
     runs = runs[runs["point"] == 0]
-    click.echo(format_timeline(summit_timeline(runs, scn.spec.meta.start, scn.weeks), fmt))
+    from model.results.timelines import format_strain_timeline, strain_timeline
+
+    start = scn.spec.meta.start
+    summit_tl = summit_timeline(runs, start, scn.weeks)
+    strain_tl = strain_timeline(runs, start, scn.spec.thresholds.high_strain)
+    if fmt in ("csv", "json"):  # one machine-readable table, a row per checkpoint week
+        merged = summit_tl.merge(strain_tl, on=["week", "by"], how="left")
+        click.echo(format_strain_timeline(merged, fmt))
+        return
+    click.echo(format_timeline(summit_tl, fmt))
+    click.echo("")
+    click.echo(format_strain_timeline(strain_tl, fmt))
 
 
 def _parse_factor(text: str) -> dict[str, Any]:

@@ -116,9 +116,10 @@ def numeric_paths(spec: ScenarioFile) -> dict[str, tuple[float, Bounds]]:
             val = getattr(spec.model, name)
             out[f"model.{name}"] = (float(val), field_bounds(ModelParams, name))
     for name in Thresholds.model_fields:
-        out[f"thresholds.{name}"] = (float(getattr(spec.thresholds, name)), UNIT)
+        bounds = field_bounds(Thresholds, name)
+        out[f"thresholds.{name}"] = (float(getattr(spec.thresholds, name)), bounds)
     return out
 
 
 # Paths that only events may change: dynamic state rather than a scenario number.
-STATE_PATHS: dict[str, Bounds] = {"state.momentum": UNIT}
+STATE_PATHS: dict[str, Bounds] = {"state.momentum": UNIT, "state.threat": UNIT}

@@ -133,17 +133,28 @@ class ModelParams(_Strict):
     consult_patience: int = Field(default=8, ge=0, le=520)  # …but for at most this many weeks
     consult_rate: Unit = 0.3  # per week while the channel is open
     consult_decay: Unit = 0.05  # per week while it is blocked
-    strain_unilateral: Unit = 0.35  # summit held without an ally's support
-    strain_bypass: Unit = 0.25  # an ally bypassed (support below the bypass threshold)
-    strain_terms: Unit = 0.3  # deal terms beyond an ally's tolerance
+    # alliance strain (docs/MODEL.md §9): shocks, then recovery
+    strain_unilateral: Unit = 0.15  # summit held without an ally's support
+    strain_bypass: Unit = 0.15  # an ally bypassed (support below the bypass threshold)
+    strain_terms: Unit = 0.5  # agreed terms: per unit of the ally's added loss, over its tolerance
     strain_split: Unit = 0.15  # between two allies, one backing the summit and one not
-    strain_talks: Unit = 0.05  # preparatory talks without an ally's support, per unit momentum
-    strain_decay: Unit = 0.04  # per week
+    strain_talks: Unit = 0.8  # preparatory talks without an ally's support, per unit momentum
+    strain_signals: Unit = 0.03  # a week of warm signals unconsulted, at distance = tolerance
+    strain_drift: float = Field(default=3.0, ge=0, le=50)  # engager's stance drifting from ally's
+    strain_half_life: float = Field(default=17.0, gt=0, le=520)  # weeks, without consultation
+    consult_repair: float = Field(default=1.0, ge=0, le=10)  # recovery × (1 + this × quality)
+    threat_pull: Unit = 0.1  # share of strain recovered per week at full external threat
+    threat_half_life: float = Field(default=4.0, gt=0, le=520)  # weeks, of a provocation's effect
+    backing_threat: Unit = 0.3  # threat the allies read from full patron backing of the other
+    strain_feedback: float = Field(default=1.0, ge=0, le=10)  # engager's cost per unit excess
+    strain_tolerance: Unit = 0.15  # ally strain the engager tolerates before it slows
 
 
 class Thresholds(_Strict):
     high_strain: Unit = 0.3  # strain index (mean over alliance pairs) this high counts as "high"
-    wedge_strain: Unit = 0.5  # a summit after which some alliance pair peaks this high: a wedge
+    # a wedge: after a summit, coordination on the off-table issues ends this many points below
+    # its status quo, or an agreed deal lies outside an ally's win-set (docs/MODEL.md §9.4)
+    wedge_margin: float = Field(default=5.0, ge=0, le=100)
     bypass_support: Unit = 0.25  # an ally whose support is below this at the summit is bypassed
 
 

@@ -52,7 +52,8 @@ class Principal(Actor):
     willing: np.ndarray  # (R,) bool
 
     def weigh(self, now: Assessment) -> None:
-        """Expected gain of meeting now: deal + meeting + wedge − alliance − audience costs."""
+        """Expected gain of meeting now: deal + meeting + wedge − alliance, audience and strain
+        costs."""
         parts = gain_parts(self.model.state, self.model.cast, now, self.index)
         self.parts = parts
         self.gain = (
@@ -61,6 +62,7 @@ class Principal(Actor):
             + parts["wedge"]
             - parts["alliance"]
             - parts["audience"]
+            - parts["strain"]
         )
 
     def signal(self, noise: np.ndarray) -> np.ndarray:

@@ -100,6 +100,27 @@ def cohesion_care(s: State, cast: Cast, me: int) -> np.ndarray:
     return rules.total(s.sal[:, me, cast.non_neg]) / cast.non_neg.size
 
 
+def engager_strain(s: State, cast: Cast) -> np.ndarray:
+    """(R, allies) current strain of each pair (engager, ally)."""
+    e = cast.engager
+    cols = []
+    for relations in cast.ally_relations(e):
+        col = np.zeros(s.R)
+        for r in relations:
+            col = np.maximum(col, s.strain_pairs[:, r])
+        cols.append(col)
+    return np.stack(cols, axis=-1) if cols else np.zeros((s.R, 0))
+
+
+def strain_cost(s: State, cast: Cast) -> np.ndarray:
+    """(R,) the engager's cost of its allies' strain above what it tolerates (feedback)."""
+    if not cast.allies[cast.engager]:
+        return np.zeros(s.R)
+    excess = np.maximum(engager_strain(s, cast) - s.mp["strain_tolerance"][:, None], 0.0)
+    shares = ally_shares(s, cast, cast.engager)
+    return s.mp["strain_feedback"] * rules.total(shares * excess)
+
+
 def gain_parts(s: State, cast: Cast, now: Assessment, me: int) -> dict[str, np.ndarray]:
     """The terms of a principal's expected gain from meeting this week (docs/MODEL.md §4)."""
     y, p_agree = now.deal, now.p_agree
@@ -130,10 +151,13 @@ def gain_parts(s: State, cast: Cast, now: Assessment, me: int) -> dict[str, np.n
         unsupported = 1.0 - now.support[other]
         shock = mp["strain_unilateral"] * rules.total(ally_shares(s, cast, other) * unsupported)
         wedge = mp["wedge_value"] * want * shock
+    # feedback: above the strain it tolerates, the engager slows or pauses the track
+    strain = strain_cost(s, cast) if me == cast.engager else zero
     return {
         "deal": deal,
         "meeting": meeting,
         "wedge": wedge,
         "alliance": alliance,
         "audience": audience,
+        "strain": strain,
     }

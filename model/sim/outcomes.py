@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.scenario import Scenario
+from model.sim import rules, strain
 from model.sim.cast import Cast
 from model.sim.seeding import Block
-from model.sim.state import State
+from model.sim.state import CHECKPOINT, State
 
 # actor id → (column stem, label) of its bypass outcome, as DESIGN.md's contract named it
 CONTRACT_NAMES: dict[str, tuple[str, str]] = {"ROK": ("seoul_bypassed", "Seoul")}
@@ -120,7 +121,16 @@ def outcome_columns(
         out[f"bypassed_{aid.lower()}"] = s.bypassed[:, i].copy()
         out.setdefault(bypass_column(aid), s.bypassed[:, i].copy())
     out["high_strain"] = s.strain_peak >= s.th["high_strain"]
-    out["wedge"] = s.summit & (s.post_summit_peak >= s.th["wedge_strain"])
+    out["wedge"] = strain.wedge(s, cast)
+    end = rules.total(s.strain_pairs) / len(cast.pairs) if cast.pairs else np.zeros(s.R)
+    out["strain_end"] = end
+    for w, name in enumerate(names.pairs):
+        out[name.replace("strain_", "strain_end_", 1)] = s.strain_pairs[:, w].copy()
+    out["weeks_high_strain"] = s.weeks_high.copy()
+    out["coordination_end"] = strain.coordination(s, cast)
+    out["deal_beyond_ally"] = s.deal_beyond_ally.copy()
+    for c in range(s.strain_path.shape[1]):
+        out[f"strain_w{(c + 1) * CHECKPOINT}"] = s.strain_path[:, c].copy()
     for k, name in enumerate(names.issues):
         out[f"offer_{name}"] = s.offer[:, k].copy()
     for aid, g in s.gain0.items():

@@ -16,10 +16,12 @@ import numpy as np
 
 from model.errors import ScenarioError, problem
 from model.scenario import ROLE_DEFAULTS, ROLE_FIELDS, Role, Rule, Scenario
+from model.sim import rules
 from model.sim.cast import Cast
 from model.sim.seeding import RESOLVE, Streams
 
 ACTOR_PARAMS = ["stubbornness", "tolerance", *ROLE_FIELDS]
+CHECKPOINT = 4  # weeks between the recorded points of the strain path (strain_w4, strain_w8, …)
 
 Cells = list[tuple[np.ndarray, tuple[int, ...]]]
 
@@ -56,6 +58,8 @@ class State:
     ev_hazard: np.ndarray  # (R, events) weekly chance of hazard events
     ev_prob: np.ndarray  # (R, events) chance that a dated event happens
     momentum: np.ndarray  # (R,) preparation of a summit, 0–1
+    threat: np.ndarray  # (R,) external threat the allies perceive from provocations, 0–1
+    stance_loss: np.ndarray  # (R, engager's allies) each ally's loss at the engager's stance
     # outcomes, accumulated week by week
     summit: np.ndarray  # (R,) bool
     summit_week: np.ndarray  # (R,) week index of the summit, NaN without one
@@ -65,7 +69,9 @@ class State:
     strain_pairs: np.ndarray  # (R, relations) strain of each alliance pair now, 0–1
     strain_pair_peak: np.ndarray  # (R, relations) its peak so far
     strain_peak: np.ndarray  # (R,) peak of the mean pair strain
-    post_summit_peak: np.ndarray  # (R,) worst pair strain from the summit week on
+    strain_path: np.ndarray  # (R, checkpoints) the strain index every CHECKPOINT weeks
+    weeks_high: np.ndarray  # (R,) weeks with the strain index at or above its high threshold
+    deal_beyond_ally: np.ndarray  # (R,) bool: an agreed deal lay outside an ally's win-set
     bypassed: np.ndarray  # (R, engager's allies) bool: bypassed by the summit
     fired: np.ndarray  # (R, events) bool
     waited: np.ndarray  # (R,) weeks a prepared summit was held back for consultation
@@ -123,6 +129,8 @@ class State:
             ev_hazard=np.tile([e.hazard or 0.0 for e in spec.events], (R, 1)).astype(float),
             ev_prob=np.tile([e.probability for e in spec.events], (R, 1)).astype(float),
             momentum=np.zeros(R),
+            threat=np.zeros(R),
+            stance_loss=np.zeros((R, n_allies)),
             summit=np.zeros(R, dtype=bool),
             summit_week=np.full(R, np.nan),
             agreement=np.zeros(R, dtype=bool),
@@ -131,7 +139,9 @@ class State:
             strain_pairs=np.zeros((R, P)),
             strain_pair_peak=np.zeros((R, P)),
             strain_peak=np.zeros(R),
-            post_summit_peak=np.zeros(R),
+            strain_path=np.zeros((R, scn.weeks // CHECKPOINT), dtype=np.float32),
+            weeks_high=np.zeros(R, dtype=np.int64),
+            deal_beyond_ally=np.zeros(R, dtype=bool),
             bypassed=np.zeros((R, n_allies), dtype=bool),
             fired=np.zeros((R, E), dtype=bool),
             waited=np.zeros(R),
@@ -140,6 +150,9 @@ class State:
         s._override(scn, cast, overrides)
         s.momentum[:] = s.mp["initial_momentum"]  # after overrides: it is sweepable
         s.pos0 = s.pos.copy()
+        e = cast.engager
+        for i, a in enumerate(cast.allies[e]):
+            s.stance_loss[:, i] = rules.loss(s.pos[:, e, :], s.pos[:, a, :], s.sal[:, a, :])
         # Each leader's private resolve: a persistent, per-replication shock to the value of
         # meeting. The analyst does not know it (Fearon 1995: private information), so it is drawn.
         mv = s.actor_param["meeting_value"]
@@ -198,6 +211,8 @@ class State:
             return [(self.ev_hazard if parts[2] == "hazard" else self.ev_prob, (e,))]
         if path == "state.momentum":
             return [(self.momentum, ())]
+        if path == "state.threat":
+            return [(self.threat, ())]
         raise KeyError(path)
 
     def param(self, name: str, actor: int) -> np.ndarray:

@@ -240,10 +240,14 @@ class SummitModel(mesa.Model):
         d_momentum: np.ndarray,
         record: dict[str, Any],
     ) -> None:
-        """Strain per alliance pair (docs/MODEL.md §9)."""
+        """Strain per alliance pair: repaired, then shocked (docs/MODEL.md §9)."""
+        s, cast = self.state, self.cast
         support = now.support[self.engager.index]
-        shock = strain.shocks(self.state, self.cast, support, d, talks, d_momentum)
-        strain.update(self.state, self.cast, shock)
+        stance = strain.stance_losses(s, cast)
+        signal = self.engager.signal_strength
+        shock = strain.shocks(s, cast, support, d, talks, d_momentum, stance, signal)
+        repair = strain.recovery(s, cast, stance)
+        strain.update(s, cast, shock, repair, self.week, stance)
         if self.trace_on:
             names = [f"{a.lower()}_{b.lower()}" for a, b in self.cast.pair_ids]
             record["strain"] = dict(

@@ -1,0 +1,72 @@
+"""Timelines of a batch's runs: how alliance strain develops week by week (the per-run strain path
+`strain_w4`, `strain_w8`, … recorded every 4 weeks), as quantiles across runs with intervals —
+the strain companion of P(summit by date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from model.errors import ExperimentError
+from model.results.stats import mean_ci, wilson
+
+_PATH = re.compile(r"^strain_w(\d+)$")
+
+
+def strain_timeline(runs: pd.DataFrame, start: dt.date, high: float) -> pd.DataFrame:
+    """Per checkpoint week: the strain index's mean [95% CI], p10 / p50 / p90 across runs, and
+    the share of runs at or above the high-strain threshold [Wilson 95%]."""
+    weeks = sorted((int(m.group(1)), c) for c in runs.columns if (m := _PATH.match(c)))
+    if not weeks:
+        raise ExperimentError(
+            "runs: strain_w4…: this batch has no strain path (written before strain became a "
+            "weekly state); got none"
+        )
+    rows = []
+    for week, col in weeks:
+        x = runs[col].to_numpy(float)
+        n = x.size
+        mean, lo, hi = mean_ci(n, float(x.sum()), float(np.square(x).sum()))
+        k = int((x >= high - 1e-7).sum())  # float32 path: a value at the threshold counts
+        p_lo, p_hi = wilson(k, n)
+        p10, p50, p90 = np.percentile(x, [10, 50, 90])
+        end = start + dt.timedelta(weeks=week) - dt.timedelta(days=1)
+        rows.append(
+            {
+                "week": week,
+                "by": end.isoformat(),
+                "strain_mean": mean,
+                "strain_mean_lo": lo,
+                "strain_mean_hi": hi,
+                "strain_p10": p10,
+                "strain_p50": p50,
+                "strain_p90": p90,
+                "p_high_strain": k / n,
+                "p_high_strain_lo": p_lo,
+                "p_high_strain_hi": p_hi,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_strain_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
+    if fmt == "csv":
+        return df.to_csv(index=False).rstrip("\n")
+    if fmt == "json":
+        return df.to_json(orient="records", indent=2, double_precision=15)
+    lines = [
+        "| weeks | by | strain index mean [95% CI] | p10 / p50 / p90 "
+        "| P(high strain then) [95% CI] |",
+        "|---:|:---|---:|---:|---:|",
+    ]
+    for _, r in df.iterrows():
+        mean = f"{r['strain_mean']:.3f} [{r['strain_mean_lo']:.3f}, {r['strain_mean_hi']:.3f}]"
+        q = f"{r['strain_p10']:.3f} / {r['strain_p50']:.3f} / {r['strain_p90']:.3f}"
+        high = (
+            f"{r['p_high_strain']:.3f} [{r['p_high_strain_lo']:.3f}, {r['p_high_strain_hi']:.3f}]"
+        )
+        lines.append(f"| {int(r['week'])} | {r['by']} | {mean} | {q} | {high} |")
+    return "\n".join(lines)
