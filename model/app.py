@@ -1,17 +1,19 @@
-"""Mesa's browser view of one run, week by week: ``solara run model/app.py``.
+"""Mesa's browser view: ``solara run model/app.py``, then open the address it prints.
 
-Needs the ``viz`` extra (``pip install 'summit-sim[viz]'``). The same SummitModel class runs here
-with one replication; its DataCollector records each week's momentum, strain and outcome flags
-(it does so every week when a model holds 16 replications or fewer).
+Needs the ``viz`` extra (``pip install 'summit-sim[viz]'``), which pins a Solara that ships its
+front end (``solara-assets``), so the page works with no network. One run of a scenario, week by
+week (Mesa's Step/Play/Reset drive the same SummitModel class, one replication), and a batch panel
+that runs N replications of it and draws P(summit by date). The charts are in ``model/viz.py``.
 """
 
 from __future__ import annotations
 
-from mesa.visualization import SolaraViz, make_plot_component
+from mesa.visualization import SolaraViz
 
 from model.batch import DEFAULT_SEED
 from model.scenario import BASELINE, shipped_scenarios
 from model.sim.summit import SummitModel
+from model.viz import Batch, Positions, Preparation, Strain, watch
 
 model_params = {
     "source": {
@@ -22,14 +24,13 @@ model_params = {
     },
 }
 
-model = SummitModel(BASELINE, replications=1, rng=DEFAULT_SEED)
+model = watch(SummitModel(BASELINE, replications=1, rng=DEFAULT_SEED))
+
+components = [Batch, Preparation, Strain, Positions]
 
 page = SolaraViz(
     model,
-    components=[
-        make_plot_component({"momentum_mean": "tab:blue", "strain_now": "tab:red"}),
-        make_plot_component({"summit_rate": "tab:green", "agreement_rate": "tab:purple"}),
-    ],
+    components=components,
     model_params=model_params,
-    name="summit-sim: one run of a scenario, week by week",
+    name="summit-sim: one run week by week, and P(summit by date) over many",
 )

@@ -1,8 +1,13 @@
-"""Mesa's visualisation: the app module builds a SolaraViz page on the same SummitModel, and its
-parameters are ones the model accepts (Mesa checks them against SummitModel.__init__)."""
+"""Mesa's visualisation: the app module builds a SolaraViz page on the same SummitModel, its
+parameters are ones the model accepts (Mesa checks them against SummitModel.__init__), and the
+charts show what an analyst asks for. tests/test_browser.py opens the page in a real browser."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("solara")
@@ -17,9 +22,83 @@ def test_app_builds_a_solara_page_on_summit_model() -> None:
 
     assert app.page is not None
     _check_model_params(SummitModel.__init__, app.model_params)
+    for source in app.model_params["source"]["values"]:  # every choice builds a model
+        SummitModel(source)
     m = app.model
+    assert type(m) is SummitModel
     for _ in range(5):
         m.step()
     frame = m.datacollector.get_model_vars_dataframe()
     assert {"momentum_mean", "strain_now", "summit_rate"} <= set(frame.columns)
     assert len(frame) == 6  # set-up plus one row a week (R <= 16)
+
+
+def test_the_view_records_pairs_and_positions_every_week_with_dates() -> None:
+    from model import viz
+    from model.sim.summit import SummitModel
+
+    m = viz.watch(SummitModel("baseline-2024", rng=3))
+    viz.watch(m)  # idempotent
+    for _ in range(4):
+        m.step()
+    frame = viz.record(m)
+    start = m.spec_.spec.meta.start
+    assert list(frame.index.date) == [start + dt.timedelta(weeks=w) for w in range(5)]
+    pairs = [c for c in frame.columns if c.startswith("Strain ")]
+    names = ["United States–Japan", "Japan–South Korea", "United States–South Korea"]
+    assert pairs == [f"Strain {n}" for n in names]
+    assert frame[pairs].iloc[-1].tolist() == m.state.strain_pairs[0].tolist()
+    jpn, abductees = m.actor_ids.index("JPN"), m.issue_ids.index("abductees")
+    assert frame["Position JPN on abductees"].iloc[-1] == m.state.pos[0, jpn, abductees]
+    assert not frame.isna().any().any()  # watched from set-up: every week has every series
+
+
+def test_p_summit_by_date_is_the_batch_of_the_cli_with_wilson_intervals() -> None:
+    from model import simulate, viz
+    from model.scenario import load_scenario
+
+    scn = load_scenario("baseline-2024")
+    frame = viz.summit_by_date(scn, runs=500, seed=7)
+    assert len(frame) == scn.weeks
+    assert frame.index[-1].date() == scn.spec.meta.start + dt.timedelta(weeks=scn.weeks)
+    assert np.all(np.diff(frame["p"]) >= 0)  # by date: never decreases
+    eps = 1e-12  # the Wilson bounds at 0 successes are 0 up to rounding
+    assert np.all((frame["lo"] <= frame["p"] + eps) & (frame["p"] <= frame["hi"] + eps))
+    summary = simulate(scn, runs=500, seed=7).summary.iloc[0]
+    last = frame.iloc[-1]
+    assert last["p"] == pytest.approx(summary["p_summit"])
+    interval = (summary["p_summit_lo"], summary["p_summit_hi"])
+    assert (last["lo"], last["hi"]) == pytest.approx(interval)
+
+
+def test_charts_use_dates_readable_labels_and_mark_the_events() -> None:
+    import matplotlib.dates as mdates
+
+    from model import viz
+    from model.sim.summit import SummitModel
+
+    m = viz.watch(SummitModel("baseline-2024", rng=3)).run()  # this run holds a summit
+    assert bool(m.state.summit[0])
+    scn = m.spec_
+    batch = viz.summit_by_date(scn, runs=200)
+    figures = [
+        viz.preparation_figure(m),
+        viz.strain_figure(m),
+        viz.position_figure(m, "abductees"),
+        viz.summit_by_date_figure(scn, batch, 200, 1),
+    ]
+    dated = [e for e in scn.spec.events if e.date is not None]
+    for fig in figures:
+        ax = fig.axes[0]
+        lo, hi = (mdates.num2date(x).date() for x in ax.get_xlim())
+        assert (lo, hi) == (scn.spec.meta.start, viz.week_start(scn, scn.weeks))
+        xs = {
+            pd.Timestamp(x[0]).date() for x in (ln.get_xdata() for ln in ax.get_lines()) if len(x)
+        }
+        assert {e.date for e in dated} <= xs  # every dated event is marked
+        legend = ax.get_legend()
+        labels = [t.get_text() for t in legend.get_texts()] if legend else []
+        assert not [s for s in labels if "_" in s]  # no raw reporter names
+    texts = [t.get_text() for t in figures[0].axes[0].texts]
+    assert any(t.startswith(" summit") for t in texts)
+    assert {e.id for e in dated} <= {t.strip() for t in texts}
