@@ -43,7 +43,8 @@ def _summit_week(s: State, cast: Cast, offer: np.ndarray) -> np.ndarray:
     talks = Negotiation(now, np.arange(R), offer)
     support = np.full((R, n_allies), 0.5)
     stance = strain.stance_losses(s, cast)
-    return strain.shocks(s, cast, support, d, talks, np.zeros(R), stance, np.zeros(R))
+    quality = strain.consult_quality(s, cast, stance)
+    return strain.shocks(s, cast, support, d, talks, np.zeros(R), stance, np.zeros(R), quality)
 
 
 def test_more_sanctions_relief_strains_washington_and_seoul_more() -> None:
@@ -65,7 +66,7 @@ def test_consulted_allies_recover_faster() -> None:
     rok = cast.actor_ids.index("ROK")
     s.actor_param["consulted"][:, rok] = [0.0, 1.0]
     stance = strain.stance_losses(s, cast)
-    repair = strain.recovery(s, cast, stance)
+    repair = strain.recovery(s, cast, strain.consult_quality(s, cast, stance))
     jpn_rok, us_rok = cast.pair_ids.index(("JPN", "ROK")), cast.pair_ids.index(("US", "ROK"))
     assert repair[1, jpn_rok] > repair[0, jpn_rok]
     assert repair[1, us_rok] == pytest.approx(repair[0, us_rok])
@@ -76,7 +77,8 @@ def test_a_provocation_pulls_the_allies_together() -> None:
     with its half-life."""
     s, cast = _stage(2)
     s.threat[:] = [0.0, 0.8]
-    repair = strain.recovery(s, cast, strain.stance_losses(s, cast))
+    stance = strain.stance_losses(s, cast)
+    repair = strain.recovery(s, cast, strain.consult_quality(s, cast, stance))
     assert (repair[1] > repair[0]).all()
     strain.update(s, cast, np.zeros((2, 3)), repair, 0, strain.stance_losses(s, cast))
     assert s.threat[1] == pytest.approx(0.8 * 2 ** (-1 / 4.0))

@@ -54,15 +54,16 @@ def shocks(
     d_momentum: np.ndarray,
     stance_loss: np.ndarray,
     signal: np.ndarray,
+    quality: np.ndarray,
 ) -> np.ndarray:
-    """(R, pairs) this week's shock to each alliance pair; ``signal`` is the engager's (0–1)."""
+    """(R, pairs) this week's shock to each alliance pair; ``signal`` is the engager's (0–1),
+    ``quality`` each ally's consultation quality (`consult_quality`)."""
     mp = s.mp
     e = cast.engager
     allies = cast.allies[e]
     s_now = decision.summit_now.astype(float)
     prep = np.maximum(d_momentum, 0.0)
     rows, y = talks.rows, talks.offer  # this week's summits and their offers
-    quality = consult_quality(s, cast, stance_loss)
     shock_of: dict[int, np.ndarray] = {}  # per ally: shock on the pair (engager, ally)
     for i, ally in enumerate(allies):
         unsupported = 1.0 - support[:, i]
@@ -98,14 +99,13 @@ def shocks(
     return out
 
 
-def recovery(s: State, cast: Cast, stance_loss: np.ndarray) -> np.ndarray:
+def recovery(s: State, cast: Cast, quality: np.ndarray) -> np.ndarray:
     """(R, pairs) share of each pair's strain repaired this week.
 
     δ_π = min(1, δ_0 (1 + ρ q_a) + θ Θ) for the pair (engager, a); δ_0 + θ Θ for other pairs;
     δ_0 = 1 − 2^(−1/h) from the half-life h."""
     base = 1.0 - np.exp2(-1.0 / s.mp["strain_half_life"])
     pull = s.mp["threat_pull"] * threat(s, cast)
-    quality = consult_quality(s, cast, stance_loss)
     ally_ix = {a: i for i, a in enumerate(cast.allies[cast.engager])}
     out = np.empty((s.R, len(cast.pairs)))
     for w, (i, j) in enumerate(cast.pairs):

@@ -244,9 +244,10 @@ class SummitModel(mesa.Model):
         s, cast = self.state, self.cast
         support = now.support[self.engager.index]
         stance = strain.stance_losses(s, cast)
+        quality = strain.consult_quality(s, cast, stance)
         signal = self.engager.signal_strength
-        shock = strain.shocks(s, cast, support, d, talks, d_momentum, stance, signal)
-        repair = strain.recovery(s, cast, stance)
+        shock = strain.shocks(s, cast, support, d, talks, d_momentum, stance, signal, quality)
+        repair = strain.recovery(s, cast, quality)
         strain.update(s, cast, shock, repair, self.week, stance)
         if self.trace_on:
             names = [f"{a.lower()}_{b.lower()}" for a, b in self.cast.pair_ids]
