@@ -15,7 +15,12 @@ Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
 
 def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval; (nan, nan) when n = 0."""
+    """Wilson score interval; (nan, nan) when n = 0.
+
+    At 0 successes the lower limit is exactly 0, and at n the upper is exactly 1 (the formula's
+    centre and half-width are then equal; in floating point they differ by ~1e-18, which a
+    table would print as 8.67e-19).
+    """
     if n <= 0:
         return (math.nan, math.nan)
     p = successes / n
@@ -23,7 +28,9 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return (lo, hi)
 
 
 def newcombe_diff(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float, float]:
