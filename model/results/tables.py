@@ -1,6 +1,7 @@
 """Result tables fit to paste into a report: Markdown, CSV, LaTeX or JSON.
 
-Cells with an interval read ``0.41 [0.38, 0.44]``. CSV and JSON keep every column at full precision
+Cells with an interval read ``0.41 [0.38, 0.44]``, and the Markdown and LaTeX views end with a
+note saying which intervals they are. CSV and JSON keep every column at full precision
 (machine-readable: JSON floats round-trip exactly). This module is the project's one writer of
 Markdown tables (`markdown_table`), of LaTeX tables (`latex_table`, through pandas' Styler, which
 escapes LaTeX's special characters) and of JSON records (`json_records`): every report uses them.
@@ -33,11 +34,18 @@ REPORT_COLUMNS: list[tuple[str, str, tuple[str, str] | None, int]] = [
         ("p_agreement_given_summit_lo", "p_agreement_given_summit_hi"),
         3,
     ),
-    ("median summit week", "summit_week_median", None, 1),
+    ("median summit week (date)", "summit_week_median", None, 1),
     ("strain mean", "strain_mean", ("strain_mean_lo", "strain_mean_hi"), 3),
     ("strain p10 / p50 / p90", "strain_p50", None, 3),
-    ("P(high strain)", "p_high_strain", None, 3),
+    ("P(high strain)", "p_high_strain", ("p_high_strain_lo", "p_high_strain_hi"), 3),
     ("P(wedge)", "p_wedge", ("p_wedge_lo", "p_wedge_hi"), 3),
+]
+
+# what the report view's numbers are; printed under its Markdown and LaTeX tables
+NOTES = [
+    "95% intervals in brackets: Wilson score for proportions, normal for the mean strain.",
+    "Summit week: 0 = the scenario's first week; median over runs with a summit, with the date "
+    "that week begins. Strain: the peak alliance strain index (docs/MODEL.md §10).",
 ]
 
 
@@ -45,10 +53,12 @@ def report_columns(
     summary: pd.DataFrame,
 ) -> list[tuple[str, str, tuple[str, str] | None, int]]:
     """REPORT_COLUMNS with each tallied ally's bypass (named by the scenario) before P(wedge)."""
-    allies = [
-        (f"P({label} bypassed)", c, None, 3)
+    allies: list[tuple[str, str, tuple[str, str] | None, int]] = [
+        (f"P({label} bypassed)", c, (f"{c}_lo", f"{c}_hi"), 3)
         for c in summary.columns
-        if c.startswith("p_") and (label := bypass_label(c)) is not None
+        if c.startswith("p_")
+        and not c.endswith(("_lo", "_hi"))
+        and (label := bypass_label(c)) is not None
     ]
     i = [col for _, col, _, _ in REPORT_COLUMNS].index("p_wedge")
     return [*REPORT_COLUMNS[:i], *allies, *REPORT_COLUMNS[i:]]
@@ -83,7 +93,11 @@ def report_view(summary: pd.DataFrame) -> pd.DataFrame:
                 row[head] = " / ".join(
                     _num(r[c], digits) for c in ("strain_p10", col, "strain_p90")
                 )
-            elif ci is None:
+            elif col == "summit_week_median":
+                date = r.get("summit_date_median")
+                when = f" ({date})" if isinstance(date, str) and date else ""
+                row[head] = _num(r[col], digits) + when
+            elif ci is None or not set(ci) <= set(summary.columns):  # a batch from before
                 row[head] = _num(r[col], digits)
             else:
                 row[head] = f"{_num(r[col], digits)} [{_num(r[ci[0]], digits)}, " + (
@@ -100,9 +114,9 @@ def format_table(summary: pd.DataFrame, fmt: str = "md") -> str:
         return json.dumps(json_records(summary), indent=2, allow_nan=False)
     view = report_view(summary)
     if fmt == "md":
-        return markdown_table(view, left=["scenario"])
+        return markdown_table(view, left=["scenario"]) + "\n\n" + "\n".join(NOTES)
     if fmt == "latex":
-        return latex_table(view, left=["scenario"])
+        return latex_table(view, left=["scenario"], notes=NOTES)
     raise ExperimentError(f"--format: must be one of md, csv, latex, json; got {fmt!r}")
 
 
