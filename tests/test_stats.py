@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.results.stats import mean_ci, mean_diff, newcombe_diff, newcombe_paired, wilson
+from model.results.stats import (
+    conditional_mean_diff,
+    mean_ci,
+    mean_diff,
+    newcombe_diff,
+    newcombe_paired,
+    wilson,
+)
 
 
 def test_wilson_known_value() -> None:
@@ -176,3 +183,33 @@ def test_mean_intervals_match_scipy() -> None:
     _, lo, hi = mean_diff(z, x, paired=False)
     ref = stats.ttest_ind(z, x, equal_var=False).confidence_interval(0.95)
     assert (lo, hi) == pytest.approx((ref.low, ref.high), rel=1e-3)
+
+
+def test_conditional_difference_reduces_to_the_paired_mean() -> None:
+    """With every condition true, the delta-method interval is the paired mean interval."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(0.2, 0.05, 2000)
+    b = a + rng.normal(0.01, 0.02, a.size)
+    every = np.ones(a.size, bool)
+    assert conditional_mean_diff(a, every, b, every) == pytest.approx(mean_diff(b, a, True))
+
+
+def test_conditional_difference_covers_the_truth() -> None:
+    """Paired runs whose conditions differ (summit in A, in B) and whose values are correlated:
+    over 1,000 simulated batches the 95% interval holds the true difference 93–97% of the time,
+    and it is no wider than the unpaired (Welch) interval on the same runs."""
+    rng = np.random.default_rng(11)
+    hits, narrower = 0, 0
+    for _ in range(1000):
+        u = rng.random(1500)
+        held_a, held_b = u < 0.6, u < 0.3  # B's summits are a subset of A's, as in the variants
+        common = rng.normal(0.0, 1.0, u.size)
+        a = 0.2 + 0.05 * common + rng.normal(0, 0.01, u.size)
+        b = 0.2 + 0.05 * common + 0.03 * held_b + rng.normal(0, 0.01, u.size)
+        # true conditional means: E[a | u < 0.6] = 0.2; E[b | u < 0.3] = 0.23
+        _, lo, hi = conditional_mean_diff(a, held_a, b, held_b)
+        hits += lo <= 0.03 <= hi
+        _, wlo, whi = mean_diff(b[held_b], a[held_a], paired=False)
+        narrower += (hi - lo) <= (whi - wlo)
+    assert 0.93 <= hits / 1000 <= 0.97
+    assert narrower / 1000 > 0.95
