@@ -102,3 +102,20 @@ def test_a_summary_written_before_the_new_columns_still_prints() -> None:
     assert "[" not in cells["P(high strain)"] and "[" not in cells["P(Seoul bypassed)"]
     assert cells["median summit week (date)"] == f"{old['summit_week_median'].iloc[0]:.1f}"
     assert "[" in cells["P(wedge)"]
+
+
+def test_grid_values_are_written_as_typed() -> None:
+    """A grid over 0.1:0.5 in 5 steps holds 0.3, not linspace's 0.30000000000000004, in its
+    points and so in summary.csv and the tables."""
+    from model.batch.experiment import ExperimentFile, grid_levels, sample_points
+
+    assert grid_levels(0.1, 0.5, 5) == [0.1, 0.2, 0.3, 0.4, 0.5]
+    assert grid_levels(0.0, 1.0, 4)[1] == float(f"{1 / 3:.12g}")
+    raw = {
+        "experiment": {"name": "t", "scenario": "baseline-2024", "design": "grid"},
+        "factors": [{"path": "actors.US.openness", "range": [0.1, 0.5], "steps": 5}],
+    }
+    points, _ = sample_points(ExperimentFile.model_validate(raw))
+    summary = pd.DataFrame(points)
+    assert "0.30000000000000004" not in summary.to_csv(index=False)
+    assert [p["actors.US.openness"] for p in points] == [0.1, 0.2, 0.3, 0.4, 0.5]
