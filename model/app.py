@@ -27,8 +27,8 @@ model = SummitModel(BASELINE, replications=1, rng=DEFAULT_SEED)
 page = SolaraViz(
     model,
     components=[
-        make_plot_component({"momentum_mean": "tab:blue", "strain_now": "tab:red"}),
-        make_plot_component({"summit_rate": "tab:green", "agreement_rate": "tab:purple"}),
+        make_plot_component({"momentum": "tab:blue", "strain_index": "tab:red"}),
+        make_plot_component({"summit": "tab:green", "agreement": "tab:purple"}),
     ],
     model_params=model_params,
     name="summit-sim: one run of a scenario, week by week",
