@@ -200,6 +200,9 @@ class SummitModel(mesa.Model):
                     for p, w in zip(self.principal_list, willing, strict=True)
                 },
                 "gain": {p.actor_id: float(p.gain[0]) for p in self.principal_list},
+                "shock": {
+                    p.actor_id: float(noise[0, i]) for i, p in enumerate(self.principal_list)
+                },
                 "support": {
                     a.actor_id: float(support[0, i])
                     for i, a in enumerate(self.allies_of[self.engager.actor_id])
