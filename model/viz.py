@@ -75,7 +75,7 @@ def watch(model: SummitModel) -> SummitModel:
             reporters[_position_column(actor_id, issue_id)] = lambda m, a=a, k=k: float(
                 m.state.pos[0, a, k]
             )
-    rows = len(dc.model_vars["momentum_mean"])
+    rows = len(dc.model_vars["momentum"])
     for name, report in reporters.items():
         if name not in dc.model_reporters:
             dc.model_reporters[name] = report
@@ -164,7 +164,7 @@ def _mark_summit(ax: Axes, model: SummitModel) -> None:
 def preparation_figure(model: SummitModel) -> Figure:
     scn, frame = model.spec_, record(model)
     fig, ax = _axes(scn, "One run: summit preparation")
-    ax.plot(frame.index, frame["momentum_mean"], **NOW)
+    ax.plot(frame.index, frame["momentum"], **NOW)
     threshold = scn.spec.model.prep_threshold
     ax.axhline(threshold, color="tab:blue", ls="--", lw=0.8)
     label = "needed for a summit "
@@ -182,7 +182,7 @@ def strain_figure(model: SummitModel) -> Figure:
     for w in range(len(model.cast.pairs)):
         name = _pair_column(scn, w)
         ax.plot(frame.index, frame[name], label=name.removeprefix("Strain "), **NOW)
-    ax.plot(frame.index, frame["strain_now"], color="k", ls="--", lw=1, label="Mean of the pairs")
+    ax.plot(frame.index, frame["strain_index"], color="k", ls="--", lw=1, label="Mean of the pairs")
     mark_events(ax, scn)
     _mark_summit(ax, model)
     pairs = frame[[_pair_column(scn, w) for w in range(len(model.cast.pairs))]].to_numpy()

@@ -29,7 +29,7 @@ def test_app_builds_a_solara_page_on_summit_model() -> None:
     for _ in range(5):
         m.step()
     frame = m.datacollector.get_model_vars_dataframe()
-    assert {"momentum_mean", "strain_now", "summit_rate"} <= set(frame.columns)
+    assert {"momentum", "strain_index", "summit", "agreement", "strain"} <= set(frame.columns)
     assert len(frame) == 6  # set-up plus one row a week (R <= 16)
 
 

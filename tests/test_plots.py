@@ -159,3 +159,16 @@ def test_bad_output_path(tmp_path: Path) -> None:
         factor_plot(_summary(), X, "p_summit", tmp_path / "f.pdf")
     with pytest.raises(ExperimentError, match="no such directory"):
         factor_plot(_summary(), X, "p_summit", tmp_path / "nope" / "f.png")
+
+
+def test_plot_of_a_plain_batch_says_it_needs_a_sweep(tmp_path: Path) -> None:
+    """A batch without swept factors (summit run) is refused once, with the reason and what to
+    do instead, whether or not --x is given (it used to ask for --x, then refuse it)."""
+    from model import simulate
+    from model.analysis.plots import sweep_plot
+
+    out = tmp_path / "plain"
+    simulate("baseline-2024", runs=250, seed=1, out=out)
+    for x in (None, X):
+        with pytest.raises(ExperimentError, match=r"none does here \(summit table prints"):
+            sweep_plot(out, x, None, "p_summit", tmp_path / "p.png")

@@ -4,19 +4,22 @@ Runs of two batches with the same seed and replications share their random numbe
 numbers: DESIGN.md), so replication j of A and of B form a pair; then proportions get Newcombe's
 paired interval and means a paired interval, which are much narrower than unpaired ones. Batches
 with different seeds are compared unpaired (Newcombe's hybrid score interval; Welch for means).
-Conditional outcomes (agreement given a summit, the week of a summit) are always unpaired: the
-runs they condition on differ between A and B.
+Outcomes given a summit (agreement, strain, the summit's week) condition on runs that differ
+between A and B; paired, their difference gets a delta-method interval over all pairs
+(`conditional_mean_diff`), unpaired Newcombe's (agreement) or Welch's (means) on the summits.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from model.results.stats import mean_diff, newcombe_diff, newcombe_paired
-from model.sim.outcomes import bypass_label
+from model.results.stats import conditional_mean_diff, mean_diff, newcombe_diff, newcombe_paired
+from model.results.tables import json_records, latex_table, markdown_table
+from model.sim.outcomes import CONTRACT_NAMES, bypass_label
 
 PROPORTIONS = [
     ("P(summit)", "summit"),
@@ -36,8 +39,11 @@ def proportions(*runs: pd.DataFrame) -> list[tuple[str, str]]:
         if (label := bypass_label(c)) is not None
     ]
     # the contract alias and the derived name of one ally (seoul_bypassed, bypassed_rok) hold the
-    # same runs: keep the first of each label
-    unique = list({label: (label, c) for label, c in reversed(allies)}.values())[::-1]
+    # same runs: keep the alias, as the summary does
+    aliases = {
+        f"bypassed_{aid.lower()}" for aid, (stem, _) in CONTRACT_NAMES.items() if stem in shared
+    }
+    unique = [(label, c) for label, c in allies if c not in aliases]
     i = [c for _, c in PROPORTIONS].index("wedge")
     return [*PROPORTIONS[:i], *unique, *PROPORTIONS[i:]]
 
@@ -76,11 +82,6 @@ def compare_sides(a: Side, b: Side, paired: bool) -> pd.DataFrame:
             method = "Newcombe"
         rows.append((label, float(xa.mean()), float(xb.mean()), d, lo, hi, method))
     sa, sb = ra["summit"].to_numpy(bool), rb["summit"].to_numpy(bool)
-    ga, gb = ra["agreement"].to_numpy(bool)[sa], rb["agreement"].to_numpy(bool)[sb]
-    if ga.size and gb.size:
-        d, lo, hi = newcombe_diff(gb.sum(), gb.size, ga.sum(), ga.size)
-        pa, pb = float(ga.mean()), float(gb.mean())
-        rows.append(("P(agreement given summit)", pa, pb, d, lo, hi, "Newcombe"))
     for label, va, vb, can_pair in (
         ("strain mean", ra["strain"].to_numpy(float), rb["strain"].to_numpy(float), True),
         (
@@ -89,44 +90,81 @@ def compare_sides(a: Side, b: Side, paired: bool) -> pd.DataFrame:
             _time_to_summit(rb, b.weeks),
             True,
         ),
-        (
-            "summit week, among summits",
-            ra["summit_week"].to_numpy(float)[sa],
-            rb["summit_week"].to_numpy(float)[sb],
-            False,
-        ),
     ):
         use_pair = paired and can_pair
         d, lo, hi = mean_diff(vb, va, paired=use_pair)
         method = "paired mean" if use_pair else "Welch"
-        ma = float(np.nanmean(va)) if va.size else float("nan")
-        mb = float(np.nanmean(vb)) if vb.size else float("nan")
+        rows.append((label, float(np.mean(va)), float(np.mean(vb)), d, lo, hi, method))
+    for label, col, binary in (
+        ("P(agreement given summit)", "agreement", True),
+        ("strain mean given summit", "strain", False),
+        ("summit week given summit", "summit_week", False),
+    ):
+        va, vb = ra[col].to_numpy(float), rb[col].to_numpy(float)
+        ca, cb = va[sa], vb[sb]
+        if paired:
+            d, lo, hi = conditional_mean_diff(va, sa, vb, sb)
+            method = "paired delta method"
+        elif binary:
+            d, lo, hi = newcombe_diff(cb.sum(), cb.size, ca.sum(), ca.size)
+            method = "Newcombe"
+        else:
+            d, lo, hi = mean_diff(cb, ca, paired=False)
+            method = "Welch"
+        ma = float(ca.mean()) if ca.size else float("nan")
+        mb = float(cb.mean()) if cb.size else float("nan")
         rows.append((label, ma, mb, d, lo, hi, method))
     return pd.DataFrame(
         rows, columns=["outcome", a.label, b.label, "difference", "lo", "hi", "method"]
     )
 
 
+# how each interval of a compare table was computed; printed under its Markdown and LaTeX
+METHODS = {
+    "Newcombe paired": "score interval for paired proportions (Newcombe 1998b)",
+    "Newcombe": "hybrid score interval for independent proportions (Newcombe 1998a)",
+    "paired mean": "normal interval of the paired differences",
+    "paired delta method": "normal interval of a difference of conditional means, linearised "
+    "over all pairs",
+    "Welch": "normal interval for independent means",
+}
+
+
+def compare_notes(df: pd.DataFrame) -> list[str]:
+    used = [m for m in METHODS if m in set(df["method"])]
+    return [
+        "* the interval excludes 0. Given summit: among the runs with a summit in each scenario.",
+        "95% intervals: " + "; ".join(f"{m}: {METHODS[m]}" for m in used) + ".",
+    ]
+
+
 def format_compare(df: pd.DataFrame, fmt: str = "md") -> str:
     if fmt == "csv":
         return df.to_csv(index=False).rstrip("\n")
     if fmt == "json":
-        return df.to_json(orient="records", indent=2)
-    a, b = df.columns[1], df.columns[2]
-    lines = [f"| outcome | {a} | {b} | {b} − {a} [95% CI] | method |", "|:---|---:|---:|---:|:---|"]
-    for _, r in df.iterrows():
-        cell = f"{r['difference']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]"
-        if r["lo"] > 0 or r["hi"] < 0:
-            cell += " *"
-        lines.append(f"| {r['outcome']} | {r[a]:.3f} | {r[b]:.3f} | {cell} | {r['method']} |")
-    lines.append("")
-    lines.append("* the interval excludes 0")
+        return json.dumps(json_records(df), indent=2, allow_nan=False)
+    a, b = str(df.columns[1]), str(df.columns[2])
+    view = pd.DataFrame(
+        {
+            "outcome": df["outcome"],
+            a: [_num(v) for v in df[a]],
+            b: [_num(v) for v in df[b]],
+            f"{b} − {a} [95% CI]": [_difference(r) for _, r in df.iterrows()],
+            "method": df["method"],
+        }
+    )
     if fmt == "latex":
-        body = [ln for ln in lines if ln.startswith("| ") and not ln.startswith("|:")]
-        out = [r"\begin{tabular}{lrrrl}", r"\toprule"]
-        for ln in body:
-            cells = [c.strip().replace("_", r"\_") for c in ln.strip("|").split("|")]
-            out.append(" & ".join(cells) + r" \\")
-        out += [r"\bottomrule", r"\end{tabular}"]
-        return "\n".join(out)
-    return "\n".join(lines)
+        return latex_table(view, left=("outcome", "method"), notes=compare_notes(df))
+    table = markdown_table(view, left=("outcome", "method"))
+    return table + "\n\n" + "\n".join(compare_notes(df))
+
+
+def _num(v: float) -> str:
+    return "–" if np.isnan(v) else f"{v:.3f}"
+
+
+def _difference(r: pd.Series) -> str:
+    if np.isnan(r["difference"]):
+        return "–"
+    cell = f"{r['difference']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]"
+    return cell + " *" if r["lo"] > 0 or r["hi"] < 0 else cell

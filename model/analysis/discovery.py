@@ -26,6 +26,7 @@ import pandas as pd
 from model.analysis.conditions import condition_holds
 from model.analysis.prim import Box, PrimResult, prim
 from model.errors import ExperimentError
+from model.results.tables import json_records, markdown_table
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def format_discovery(d: Discovery, fmt: str = "md") -> str:
             "box": _box_json(d, r.final) | {"density_without": r.relaxed_density},
             "dropped_limits": [{"factor": f, "limit": f"{s} {v}"} for f, s, v in r.dropped],
             "box_before_dropping": _box_json(d, r.pasted),
-            "trajectory": json.loads(traj.to_json(orient="records")),
+            "trajectory": json_records(traj),
         }
         return json.dumps(doc, indent=2)
     if fmt != "md":
@@ -228,16 +229,19 @@ def _markdown(d: Discovery) -> str:
         "",
         "Peeling trajectory (coverage falls as density rises; * = the chosen step):",
         "",
-        "| step | coverage | density | mass | points | restricted factors |",
-        "|---:|---:|---:|---:|---:|---:|",
     ]
-    for i in _thin(len(r.trajectory), r.chosen):
-        b = r.trajectory[i]
-        star = " *" if i == r.chosen else ""
-        lines.append(
-            f"| {i}{star} | {b.coverage:.2f} | {b.density:.2f} | {b.mass:.2f} | {b.n_points} "
-            f"| {len(b.restricted)} |"
-        )
+    steps = _thin(len(r.trajectory), r.chosen)
+    table = pd.DataFrame(
+        {
+            "step": [f"{i}{' *' if i == r.chosen else ''}" for i in steps],
+            "coverage": [r.trajectory[i].coverage for i in steps],
+            "density": [r.trajectory[i].density for i in steps],
+            "mass": [r.trajectory[i].mass for i in steps],
+            "points": [str(r.trajectory[i].n_points) for i in steps],
+            "restricted factors": [str(len(r.trajectory[i].restricted)) for i in steps],
+        }
+    )
+    lines.append(markdown_table(table, left=(), digits=2))
     return "\n".join(lines)
 
 

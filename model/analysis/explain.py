@@ -27,15 +27,32 @@ def explain(scenario: Scenario, seed: int) -> str:
         "",
     ]
     prev_pos: dict[str, dict[str, float]] | None = None
+    held: int | None = None  # the summit's week, once held
     for rec in model.trace:
-        lines += _week(rec, start, prev_pos, prep)
+        lines += _week(rec, start, prev_pos, prep, held)
         prev_pos = rec["positions"]
+        if rec["decision"]["summit"]:
+            held = rec["week"]
     lines += ["", _outcome(model)]
     return "\n".join(lines)
 
 
+def _willing(d: dict[str, Any]) -> str:
+    """Each principal's decision: willing iff its gain plus this week's decision shock is > 0."""
+    parts = []
+    for a, w in d["willing"].items():
+        g, e = d["gain"][a], d["shock"][a]
+        sign = ">" if w else "≤"
+        parts.append(f"{a} {'yes' if w else 'no'} (gain {g:+.3f} + shock {e:+.3f} {sign} 0)")
+    return ", ".join(parts)
+
+
 def _week(
-    rec: dict[str, Any], start: dt.date, prev: dict[str, dict[str, float]] | None, prep: float
+    rec: dict[str, Any],
+    start: dt.date,
+    prev: dict[str, dict[str, float]] | None,
+    prep: float,
+    held: int | None,
 ) -> list[str]:
     week = rec["week"]
     date = start + dt.timedelta(weeks=week)
@@ -62,13 +79,14 @@ def _week(
         if moves:
             out.append("  moved      " + "; ".join(moves))
     if d["summit"]:
-        out.append("  decision   SUMMIT: both leaders willing and preparation complete")
+        out.append(f"  decision   SUMMIT: preparation complete; willing: {_willing(d)}")
+    elif held is not None:
+        out.append(f"  decision   (the summit was held in week {held})")
     elif d["prepared"] and not d["allies_consulted"]:
         out.append(f"  decision   prepared, waiting to consult allies ({d['weeks_waited']} wk)")
-    elif "signals" in rec and not d["prepared"]:
-        willing = ", ".join(f"{a} {'yes' if w else 'no'}" for a, w in d["willing"].items())
+    elif not d["prepared"]:
         why = f"preparation {rec['momentum']:.2f} < {prep:.2f}; " if rec["momentum"] < prep else ""
-        out.append(f"  decision   no summit ({why}willing: {willing})")
+        out.append(f"  decision   no summit ({why}willing: {_willing(d)})")
     if "negotiation" in rec:
         n = rec["negotiation"]
         offer = ", ".join(f"{k} {v:.1f}" for k, v in n["offer"].items())

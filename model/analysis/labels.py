@@ -45,7 +45,8 @@ def find_outcome(name: str) -> Outcome | None:
     """A summary outcome by column: the fixed ones, or an ally's bypass (named by the scenario)."""
     if name in OUTCOMES:
         return OUTCOMES[name]
-    label = bypass_label(name) if name.startswith("p_") else None
+    interval = name.endswith(("_lo", "_hi"))
+    label = bypass_label(name) if name.startswith("p_") and not interval else None
     if label is None:
         return None
     return Outcome(name, f"P({label} bypassed)", f"Probability {label} is bypassed", "proportion")

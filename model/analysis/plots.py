@@ -399,11 +399,20 @@ def sweep_plot(batch_dir: Path, x: str | None, y: str | None, outcome: str, out:
     numeric = [f for f in sweep.factors if f != "model.rule"]
     swept = [f for f in numeric if sweep.summary[f].nunique() > 1]
     where = f"{batch_dir}: manifest.json: design.factors"
+    if not swept:  # a plain batch (summit run), or a sweep whose factors never vary
+        raise ExperimentError(
+            f"{where}: summit plot draws an outcome against factors that vary between design "
+            f"points, and none does here (summit table prints this batch; summit sweep "
+            f"--factor PATH=LO:HI makes a sweep to plot); got {numeric}"
+        )
     if x is None:
         if y is not None:
             raise ExperimentError("--y: needs --x as well; got only --y")
-        if len(swept) not in (1, 2):
-            raise ExperimentError(f"{where}: name the factor(s) with --x [--y]; got {swept}")
+        if len(swept) > 2:
+            raise ExperimentError(
+                f"{where}: {len(swept)} factors vary: choose the x axis with --x (and --y for a "
+                f"heatmap) among them; got {swept}"
+            )
         x, y = swept[0], (swept[1] if len(swept) == 2 else None)
     for opt, f in (("--x", x), ("--y", y)):
         if f is not None and f not in numeric:

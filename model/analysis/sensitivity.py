@@ -27,6 +27,7 @@ from model.analysis.labels import DEFAULT_OUTCOMES, outcome
 from model.analysis.sweeps import Sweep, few, load_sweep, summary_by_point
 from model.errors import ExperimentError
 from model.results.stats import Z95
+from model.results.tables import json_records, markdown_table
 
 # ----------------------------------------------------------------------------- design matrix
 
@@ -275,8 +276,8 @@ def format_sensitivity(result: SensitivityResult, fmt: str = "md") -> str:
             "method": result.method,
             "points": result.n_points,
             "replications": result.replications,
-            "indices": json.loads(result.indices.to_json(orient="records")),
-            "noise": json.loads(result.noise.to_json(orient="records")),
+            "indices": json_records(result.indices),
+            "noise": json_records(result.noise),
         }
         return json.dumps(doc, indent=2)
     if fmt != "md":
@@ -291,23 +292,30 @@ def _markdown(result: SensitivityResult) -> str:
         f"({result.n_points} design points × {result.replications} replications; "
         f"computed on the replication means; ± = 95% bootstrap half-width)"
     )
-    lines = [head, ""]
-    if sobol:
-        lines += ["| outcome | factor | S1 (first order) | ST (total) |", "|:---|:---|---:|---:|"]
-    else:
-        lines += ["| outcome | factor | mu* | mu | sigma |", "|:---|:---|---:|---:|---:|"]
+    rows = []
     for _, r in result.indices.iterrows():
         name = f"{outcome(r['outcome']).short}"
         factor = f"{r['label']} (`{r['factor']}`)" if r["label"] != r["factor"] else r["factor"]
         if sobol:
-            cells = [f"{r['S1']:.3f} ± {r['S1_conf']:.3f}", f"{r['ST']:.3f} ± {r['ST_conf']:.3f}"]
+            rows.append(
+                {
+                    "outcome": name,
+                    "factor": factor,
+                    "S1 (first order)": f"{r['S1']:.3f} ± {r['S1_conf']:.3f}",
+                    "ST (total)": f"{r['ST']:.3f} ± {r['ST_conf']:.3f}",
+                }
+            )
         else:
-            cells = [
-                f"{r['mu_star']:.3f} ± {r['mu_star_conf']:.3f}",
-                f"{r['mu']:+.3f}",
-                f"{r['sigma']:.3f}",
-            ]
-        lines.append(f"| {name} | {factor} | " + " | ".join(cells) + " |")
+            rows.append(
+                {
+                    "outcome": name,
+                    "factor": factor,
+                    "mu*": f"{r['mu_star']:.3f} ± {r['mu_star_conf']:.3f}",
+                    "mu": f"{r['mu']:+.3f}",
+                    "sigma": f"{r['sigma']:.3f}",
+                }
+            )
+    lines = [head, "", markdown_table(pd.DataFrame(rows), left=("outcome", "factor"))]
     lines += [
         "",
         "Replication noise: the mean sampling variance of a point mean ÷ the variance across",
@@ -318,19 +326,18 @@ def _markdown(result: SensitivityResult) -> str:
     else:
         lines += ["the point means. Noise alone gives a factor with no effect the mu* in the last"]
         lines += ["column; a mu* near it cannot be told from no effect.", ""]
-    extra = "" if sobol else " mu* of a factor with no effect |"
-    lines.append("| outcome | variance across points | noise share | reading |" + extra)
-    lines.append("|:---|---:|---:|:---|" + ("" if sobol else "---:|"))
+    noise = []
     for _, r in result.noise.iterrows():
-        cells = [
-            outcome(r["outcome"]).short,
-            f"{r['variance_across_points']:.4g}",
-            f"{r['noise_share']:.1%}",
-            _reading(float(r["noise_share"])),
-        ]
+        row = {
+            "outcome": outcome(r["outcome"]).short,
+            "variance across points": f"{r['variance_across_points']:.4g}",
+            "noise share": f"{r['noise_share']:.1%}",
+            "reading": _reading(float(r["noise_share"])),
+        }
         if not sobol:
-            cells.append(f"{r['mu_star_noise_floor']:.3f}")
-        lines.append("| " + " | ".join(cells) + " |")
+            row["mu* of a factor with no effect"] = f"{r['mu_star_noise_floor']:.3f}"
+        noise.append(row)
+    lines.append(markdown_table(pd.DataFrame(noise), left=("outcome", "reading")))
     return "\n".join(lines)
 
 

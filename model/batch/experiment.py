@@ -165,13 +165,13 @@ def sample_points(exp: ExperimentFile) -> tuple[list[dict[str, Any]], np.ndarray
     """
     spec, factors = exp.experiment, exp.factors
     if spec.design == "grid":
-        levels = []
+        levels: list[list[Any]] = []
         for f in factors:
             if f.values is not None:
                 levels.append(list(f.values))
             else:
                 assert f.range is not None
-                levels.append(list(np.linspace(f.range[0], f.range[1], f.steps)))
+                levels.append(grid_levels(f.range[0], f.range[1], f.steps))
         combos = list(itertools.product(*levels))
         matrix = None
         points = [dict(zip([f.path for f in factors], c, strict=True)) for c in combos]
@@ -185,6 +185,13 @@ def sample_points(exp: ExperimentFile) -> tuple[list[dict[str, Any]], np.ndarray
             elif isinstance(p.get(f.path), np.floating):
                 p[f.path] = float(p[f.path])
     return points, matrix
+
+
+def grid_levels(lo: float, hi: float, steps: int) -> list[float]:
+    """Evenly spaced levels as the user would type them: linspace's 0.30000000000000004 becomes
+    0.3 (rounded to 12 significant digits, far below any parameter's meaningful precision), so
+    the manifest, summary.csv and the tables show the value that was meant."""
+    return [float(f"{v:.12g}") for v in np.linspace(lo, hi, steps)]
 
 
 def _sample_matrix(exp: ExperimentFile) -> np.ndarray:

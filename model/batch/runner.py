@@ -49,7 +49,10 @@ class BatchResult:
 def summarize(design: Design, sink: MemorySink | DirectorySink) -> pd.DataFrame:
     bypass = OutcomeNames.of(design.scenario).bypass
     tallies: dict[int, PointTally] = tally(sink.frames_in_order(), design.scenario.weeks, bypass)
-    return summary_table(tallies, design.scenario.name, design.points, design.factors, bypass)
+    scn = design.scenario
+    return summary_table(
+        tallies, scn.name, design.points, design.factors, bypass, scn.spec.meta.start
+    )
 
 
 def run_batch(

@@ -10,13 +10,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 import numpy as np
 import pandas as pd
 
 from model.errors import SummitError
+from model.results.tables import markdown_table
 
 DEFAULT_SEED = 20240315  # the project's root seed (model/runner.py); any integer works
 RULE_NAMES = ["compromise", "median", "eu", "ktab", "fj", "challenge"]
@@ -32,22 +32,6 @@ def _bad_input_exits() -> Iterator[None]:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             click.echo(line, err=True)
         raise SystemExit(2) from None
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    cols = [str(c) for c in frame.columns]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    lines = ["| " + " | ".join(cols) + " |"]
-    lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float | np.floating):
-        return "" if np.isnan(value) else f"{value:.1f}"
-    return str(value)
 
 
 # ---------------------------------------------------------------- forecast
@@ -115,7 +99,7 @@ def forecast_cmd(
         f" noise {noise:g}, seed {seed}{', unanimity (equal capabilities)' if veto else ''}."
         f" Medians over replications; {rule}_p5–{rule}_p95: 90% range.\n"
     )
-    click.echo(_markdown(frame))
+    click.echo(markdown_table(frame, digits=1))
 
 
 # ---------------------------------------------------------------- backtest
@@ -193,7 +177,7 @@ def backtest_cmd(
 
 def score_markdown(table: pd.DataFrame) -> str:
     """A `backtest.score` table in Markdown, each statistic with its interval in one cell."""
-    return _markdown(_report_view(table))
+    return markdown_table(_report_view(table))
 
 
 def _report_view(table: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 Wilson (1927) score interval for a proportion; Newcombe's (1998) hybrid score intervals for a
 difference of two proportions, independent (method 10) or paired (Newcombe 1998b, method 10);
-normal intervals for means and mean differences (n is in the thousands here).
+normal intervals for means and mean differences (n is in the thousands here), paired or not, and
+for paired differences of conditional means (delta method).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
 
 def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval; (nan, nan) when n = 0."""
+    """Wilson score interval; (nan, nan) when n = 0.
+
+    At 0 successes the lower limit is exactly 0, and at n the upper is exactly 1 (the formula's
+    centre and half-width are then equal; in floating point they differ by ~1e-18, which a
+    table would print as 8.67e-19).
+    """
     if n <= 0:
         return (math.nan, math.nan)
     p = successes / n
@@ -23,7 +29,9 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return (lo, hi)
 
 
 def newcombe_diff(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float, float]:
@@ -90,3 +98,30 @@ def mean_diff(a: np.ndarray, b: np.ndarray, paired: bool) -> tuple[float, float,
     m = a.mean() - b.mean()
     half = Z95 * math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
     return float(m), float(m - half), float(m + half)
+
+
+def conditional_mean_diff(
+    a: np.ndarray, a_held: np.ndarray, b: np.ndarray, b_held: np.ndarray
+) -> tuple[float, float, float]:
+    """Paired difference of conditional means, mean(b | b_held) − mean(a | a_held), normal
+    interval by the delta method (linearised ratio estimators).
+
+    Pair i holds a[i], b[i] and whether each condition held (e.g. a summit in A and in B). Each
+    conditional mean is a ratio of means, m = Σ held·y / Σ held; its influence on pair i is
+    held_i·(y_i − m)/P(held). The difference's variance is that of the paired influences, so the
+    pairing (common random numbers) narrows it even though the two conditions pick different
+    runs. With every condition true it is the paired mean interval exactly; for a binary y it is
+    a Wald-type interval (use it with hundreds of conditioning runs, as here).
+    """
+    ha, hb = np.asarray(a_held, bool), np.asarray(b_held, bool)
+    n = ha.size
+    if n < 2 or not ha.any() or not hb.any():
+        return (math.nan, math.nan, math.nan)
+    ya = np.where(ha, np.asarray(a, float), 0.0)
+    yb = np.where(hb, np.asarray(b, float), 0.0)
+    ma, mb = ya[ha].mean(), yb[hb].mean()
+    pa, pb = ha.mean(), hb.mean()
+    influence = hb * (yb - mb) / pb - ha * (ya - ma) / pa
+    d = float(mb - ma)
+    half = Z95 * float(influence.std(ddof=1)) / math.sqrt(n)
+    return d, d - half, d + half

@@ -7,6 +7,8 @@ chunk-id order, so the summary is identical however many workers produced the ch
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,9 +103,21 @@ def _median_int(hist: np.ndarray) -> float:
 
 
 def summary_columns(bypass: Sequence[str]) -> list[str]:
-    """The summary's outcome columns; ``p_<bypass column>`` for each tallied ally."""
+    """The summary's outcome columns; ``p_<bypass column>`` for each tallied ally.
+
+    The columns added after the first contract (the intervals of P(high strain) and of each
+    bypass, the median summit's date) come last, so every earlier column keeps its position.
+    """
     i = SUMMARY_COLUMNS.index("p_wedge")
-    return [*SUMMARY_COLUMNS[:i], *(f"p_{c}" for c in bypass), *SUMMARY_COLUMNS[i:]]
+    return [
+        *SUMMARY_COLUMNS[:i],
+        *(f"p_{c}" for c in bypass),
+        *SUMMARY_COLUMNS[i:],
+        "p_high_strain_lo",
+        "p_high_strain_hi",
+        *(f"p_{c}_{end}" for c in bypass for end in ("lo", "hi")),
+        "summit_date_median",
+    ]
 
 
 # without the per-ally columns, which summary_columns puts before p_wedge
@@ -132,11 +146,22 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def summary_row(t: PointTally) -> dict[str, float]:
+def median_date(start: dt.date | None, week: float) -> str | None:
+    """ISO date of a (median) week index: ``start`` + 7·week days, rounded down to a day (a
+    median between two weeks falls mid-way); None without a start or a summit."""
+    if start is None or math.isnan(week):
+        return None
+    return (start + dt.timedelta(days=math.floor(7 * week))).isoformat()
+
+
+def summary_row(t: PointTally, start: dt.date | None = None) -> dict[str, Any]:
+    """The outcome columns of one design point; ``start`` (the scenario's first day) dates the
+    median summit week."""
     p_s = wilson(t.summit, t.n)
     p_a = wilson(t.agreement, t.n)
     p_as = wilson(t.agreement, t.summit)
     p_w = wilson(t.wedge, t.n)
+    week = _median_int(t.week_hist)
     s_mean, s_lo, s_hi = mean_ci(t.n, t.strain_sum, t.strain_sq)
     width = 1.0 / STRAIN_BINS
     return {
@@ -150,7 +175,7 @@ def summary_row(t: PointTally) -> dict[str, float]:
         "p_agreement_given_summit": t.agreement / t.summit if t.summit else float("nan"),
         "p_agreement_given_summit_lo": p_as[0],
         "p_agreement_given_summit_hi": p_as[1],
-        "summit_week_median": _median_int(t.week_hist),
+        "summit_week_median": week,
         "strain_mean": s_mean,
         "strain_mean_lo": s_lo,
         "strain_mean_hi": s_hi,
@@ -162,6 +187,15 @@ def summary_row(t: PointTally) -> dict[str, float]:
         "p_wedge": t.wedge / t.n,
         "p_wedge_lo": p_w[0],
         "p_wedge_hi": p_w[1],
+        **dict(
+            zip(("p_high_strain_lo", "p_high_strain_hi"), wilson(t.high_strain, t.n), strict=True)
+        ),
+        **{
+            f"p_{name}_{end}": v
+            for name, count in t.bypass.items()
+            for end, v in zip(("lo", "hi"), wilson(count, t.n), strict=True)
+        },
+        "summit_date_median": median_date(start, week),
     }
 
 
@@ -171,13 +205,15 @@ def summary_table(
     points: list[dict[str, Any]],
     factors: list[str],
     bypass: Sequence[str],
+    start: dt.date | None = None,
 ) -> pd.DataFrame:
-    """One row per design point: scenario, point, swept factors, then the outcome columns."""
+    """One row per design point: scenario, point, swept factors, then the outcome columns;
+    ``start``, the scenario's first day (`meta.start`), dates the median summit week."""
     rows = []
     for p in sorted(tallies):
         row: dict[str, Any] = {"scenario": scenario, "point": p}
         row.update({f: points[p].get(f) for f in factors})
-        row.update(summary_row(tallies[p]))
+        row.update(summary_row(tallies[p], start))
         rows.append(row)
     columns = ["scenario", "point", *factors, *summary_columns(bypass)]
     return pd.DataFrame(rows, columns=columns)

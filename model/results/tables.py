@@ -1,7 +1,10 @@
 """Result tables fit to paste into a report: Markdown, CSV, LaTeX or JSON.
 
-Cells with an interval read ``0.41 [0.38, 0.44]``. CSV and JSON keep every column at full
-precision (machine-readable); Markdown and LaTeX show the report view.
+Cells with an interval read ``0.41 [0.38, 0.44]``, and the Markdown and LaTeX views end with a
+note saying which intervals they are. CSV and JSON keep every column at full precision
+(machine-readable: JSON floats round-trip exactly). This module is the project's one writer of
+Markdown tables (`markdown_table`), of LaTeX tables (`latex_table`, through pandas' Styler, which
+escapes LaTeX's special characters) and of JSON records (`json_records`): every report uses them.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,11 +34,18 @@ REPORT_COLUMNS: list[tuple[str, str, tuple[str, str] | None, int]] = [
         ("p_agreement_given_summit_lo", "p_agreement_given_summit_hi"),
         3,
     ),
-    ("median summit week", "summit_week_median", None, 1),
+    ("median summit week (date)", "summit_week_median", None, 1),
     ("strain mean", "strain_mean", ("strain_mean_lo", "strain_mean_hi"), 3),
     ("strain p10 / p50 / p90", "strain_p50", None, 3),
-    ("P(high strain)", "p_high_strain", None, 3),
+    ("P(high strain)", "p_high_strain", ("p_high_strain_lo", "p_high_strain_hi"), 3),
     ("P(wedge)", "p_wedge", ("p_wedge_lo", "p_wedge_hi"), 3),
+]
+
+# what the report view's numbers are; printed under its Markdown and LaTeX tables
+NOTES = [
+    "95% intervals in brackets: Wilson score for proportions, normal for the mean strain.",
+    "Summit week: 0 = the scenario's first week; median over runs with a summit, with the date "
+    "that week begins. Strain: the peak alliance strain index (docs/MODEL.md §10).",
 ]
 
 
@@ -42,10 +53,12 @@ def report_columns(
     summary: pd.DataFrame,
 ) -> list[tuple[str, str, tuple[str, str] | None, int]]:
     """REPORT_COLUMNS with each tallied ally's bypass (named by the scenario) before P(wedge)."""
-    allies = [
-        (f"P({label} bypassed)", c, None, 3)
+    allies: list[tuple[str, str, tuple[str, str] | None, int]] = [
+        (f"P({label} bypassed)", c, (f"{c}_lo", f"{c}_hi"), 3)
         for c in summary.columns
-        if c.startswith("p_") and (label := bypass_label(c)) is not None
+        if c.startswith("p_")
+        and not c.endswith(("_lo", "_hi"))
+        and (label := bypass_label(c)) is not None
     ]
     i = [col for _, col, _, _ in REPORT_COLUMNS].index("p_wedge")
     return [*REPORT_COLUMNS[:i], *allies, *REPORT_COLUMNS[i:]]
@@ -80,7 +93,11 @@ def report_view(summary: pd.DataFrame) -> pd.DataFrame:
                 row[head] = " / ".join(
                     _num(r[c], digits) for c in ("strain_p10", col, "strain_p90")
                 )
-            elif ci is None:
+            elif col == "summit_week_median":
+                date = r.get("summit_date_median")
+                when = f" ({date})" if isinstance(date, str) and date else ""
+                row[head] = _num(r[col], digits) + when
+            elif ci is None or not set(ci) <= set(summary.columns):  # a batch from before
                 row[head] = _num(r[col], digits)
             else:
                 row[head] = f"{_num(r[col], digits)} [{_num(r[ci[0]], digits)}, " + (
@@ -94,39 +111,76 @@ def format_table(summary: pd.DataFrame, fmt: str = "md") -> str:
     if fmt == "csv":
         return summary.to_csv(index=False).rstrip("\n")
     if fmt == "json":
-        return json.dumps(json.loads(summary.to_json(orient="records")), indent=2)
+        return json.dumps(json_records(summary), indent=2, allow_nan=False)
     view = report_view(summary)
     if fmt == "md":
-        return _markdown(view)
+        return markdown_table(view, left=["scenario"]) + "\n\n" + "\n".join(NOTES)
     if fmt == "latex":
-        return _latex(view)
+        return latex_table(view, left=["scenario"], notes=NOTES)
     raise ExperimentError(f"--format: must be one of md, csv, latex, json; got {fmt!r}")
 
 
-def _markdown(view: pd.DataFrame) -> str:
-    cols = list(view.columns)
-    right = [c not in ("scenario",) for c in cols]
+# ----------------------------------------------------------------------------- writers
+
+
+def _cell(value: Any, digits: int | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if digits is not None and isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value).replace("|", "\\|")
+
+
+def markdown_table(
+    frame: pd.DataFrame, left: Collection[str] | None = None, digits: int | None = None
+) -> str:
+    """A pipe table. Columns in ``left`` are left-aligned, the others right-aligned; without
+    ``left``, text columns go left and numbers right. Floats get ``digits`` decimals if given;
+    missing values print as "–"."""
+    cols = [str(c) for c in frame.columns]
+    if left is None:
+        left = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     lines = ["| " + " | ".join(cols) + " |"]
-    lines.append("|" + "|".join("---:" if r else ":---" for r in right) + "|")
-    for _, row in view.iterrows():
-        lines.append("| " + " | ".join(str(row[c]) for c in cols) + " |")
+    lines.append("|" + "|".join(":---" if c in left else "---:" for c in frame.columns) + "|")
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(v, digits) for v in row) + " |")
     return "\n".join(lines)
 
 
-def _latex(view: pd.DataFrame) -> str:
-    def esc(s: str) -> str:
-        for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_")):
-            s = s.replace(a, b)
-        return s.replace("|", r"$\mid$")
+def latex_table(
+    frame: pd.DataFrame, left: Collection[str] = (), notes: Collection[str] = ()
+) -> str:
+    """A booktabs tabular through pandas' Styler, which escapes ``& % $ # _ { } ~ ^ \\`` in
+    headings and cells; the notes follow it as text."""
+    view = frame.astype(str).replace({"nan": "–", "None": "–"})
+    spec = "".join("l" if c in left else "r" for c in frame.columns)
+    styler = view.style.hide(axis="index").format(escape="latex")
+    styler = styler.format_index(escape="latex", axis=1)
+    tex = styler.to_latex(column_format=spec, hrules=True).rstrip("\n")
+    if notes:
+        tex += "\n\\par\\smallskip{\\footnotesize " + _latex_text(" ".join(notes)) + "}"
+    return tex
 
-    cols = list(view.columns)
-    out = [r"\begin{tabular}{l" + "r" * (len(cols) - 1) + "}", r"\toprule"]
-    out.append(" & ".join(esc(c) for c in cols) + r" \\")
-    out.append(r"\midrule")
-    for _, row in view.iterrows():
-        out.append(" & ".join(esc(str(row[c])) for c in cols) + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(out)
+
+# the notes are this module's own prose; its characters special to LaTeX, escaped as Styler does
+_LATEX_SPECIAL = str.maketrans(
+    {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+)  # fmt: skip
+
+
+def _latex_text(text: str) -> str:
+    return text.translate(_LATEX_SPECIAL)
+
+
+def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain Python values at full precision (floats round-trip exactly, unlike
+    ``DataFrame.to_json``'s 10 digits); missing values become None (JSON null)."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return [
+        {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in plain.to_dict(orient="records")
+    ]
 
 
 def timeline(runs: pd.DataFrame, start: dt.date, weeks: int, every: int = 4) -> pd.DataFrame:
@@ -148,13 +202,25 @@ def timeline(runs: pd.DataFrame, start: dt.date, weeks: int, every: int = 4) -> 
 
 
 def format_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
-    if fmt in ("csv", "json"):
-        return format_table(df, fmt) if fmt == "csv" else df.to_json(orient="records", indent=2)
-    lines = ["| weeks | by | P(summit by then) [95% CI] |", "|---:|:---|---:|"]
-    for _, r in df.iterrows():
-        cell = f"{r['p_summit']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]"
-        lines.append(f"| {int(r['week'])} | {r['by']} | {cell} |")
-    return "\n".join(lines)
+    if fmt == "csv":
+        return df.to_csv(index=False).rstrip("\n")
+    if fmt == "json":
+        return json.dumps(json_records(df), indent=2, allow_nan=False)
+    view = pd.DataFrame(
+        {
+            "weeks": df["week"].astype(int),
+            "by": df["by"],
+            "P(summit by then) [95% CI]": [
+                f"{r['p_summit']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]" for _, r in df.iterrows()
+            ],
+        }
+    )
+    if fmt == "latex":
+        return latex_table(view, left=["by"], notes=[TIMELINE_NOTE])
+    return markdown_table(view, left=["by"])
+
+
+TIMELINE_NOTE = "95% intervals: Wilson score."
 
 
 def read_summary(batch_dir: Path) -> pd.DataFrame:

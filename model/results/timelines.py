@@ -5,6 +5,7 @@ the strain companion of P(summit by date)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 
 from model.errors import ExperimentError
 from model.results.stats import mean_ci, wilson
+from model.results.tables import json_records, latex_table, markdown_table
 
 _PATH = re.compile(r"^strain_w(\d+)$")
 
@@ -53,20 +55,32 @@ def strain_timeline(runs: pd.DataFrame, start: dt.date, high: float) -> pd.DataF
 
 
 def format_strain_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
+    """The strain timeline in a format (also the merged summit + strain timeline for csv/json)."""
     if fmt == "csv":
         return df.to_csv(index=False).rstrip("\n")
     if fmt == "json":
-        return df.to_json(orient="records", indent=2, double_precision=15)
-    lines = [
-        "| weeks | by | strain index mean [95% CI] | p10 / p50 / p90 "
-        "| P(high strain then) [95% CI] |",
-        "|---:|:---|---:|---:|---:|",
-    ]
-    for _, r in df.iterrows():
-        mean = f"{r['strain_mean']:.3f} [{r['strain_mean_lo']:.3f}, {r['strain_mean_hi']:.3f}]"
-        q = f"{r['strain_p10']:.3f} / {r['strain_p50']:.3f} / {r['strain_p90']:.3f}"
-        high = (
-            f"{r['p_high_strain']:.3f} [{r['p_high_strain_lo']:.3f}, {r['p_high_strain_hi']:.3f}]"
-        )
-        lines.append(f"| {int(r['week'])} | {r['by']} | {mean} | {q} | {high} |")
-    return "\n".join(lines)
+        return json.dumps(json_records(df), indent=2, allow_nan=False)
+    rows = df.to_dict(orient="records")
+    view = pd.DataFrame(
+        {
+            "weeks": df["week"].astype(int),
+            "by": df["by"],
+            "strain index mean [95% CI]": [
+                f"{r['strain_mean']:.3f} [{r['strain_mean_lo']:.3f}, {r['strain_mean_hi']:.3f}]"
+                for r in rows
+            ],
+            "p10 / p50 / p90": [
+                f"{r['strain_p10']:.3f} / {r['strain_p50']:.3f} / {r['strain_p90']:.3f}"
+                for r in rows
+            ],
+            "P(high strain then) [95% CI]": [
+                f"{r['p_high_strain']:.3f} "
+                f"[{r['p_high_strain_lo']:.3f}, {r['p_high_strain_hi']:.3f}]"
+                for r in rows
+            ],
+        }
+    )
+    if fmt == "latex":
+        note = "95% intervals: normal for the mean, Wilson score for the proportion."
+        return latex_table(view, left=["by"], notes=[note])
+    return markdown_table(view, left=["by"])

@@ -78,13 +78,14 @@ class SummitModel(mesa.Model):
             for p in self.principal_list
         }
         self.week = 0
+        # named as the run columns (docs/MODEL.md §10); with R > 1, the mean over replications
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "summit_rate": lambda m: float(m.state.summit.mean()),
-                "agreement_rate": lambda m: float(m.state.agreement.mean()),
-                "strain_mean": lambda m: float(m.state.strain_peak.mean()),
-                "momentum_mean": lambda m: float(m.state.momentum.mean()),
-                "strain_now": lambda m: float(m.state.strain_pairs.mean()) if m.cast.pairs else 0.0,
+                "summit": lambda m: float(m.state.summit.mean()),
+                "agreement": lambda m: float(m.state.agreement.mean()),
+                "strain": lambda m: float(m.state.strain_peak.mean()),
+                "momentum": lambda m: float(m.state.momentum.mean()),
+                "strain_index": lambda m: float(m.state.strain_pairs.mean() if m.cast.pairs else 0),
             }
         )
         self.datacollector.collect(self)
@@ -199,6 +200,9 @@ class SummitModel(mesa.Model):
                     for p, w in zip(self.principal_list, willing, strict=True)
                 },
                 "gain": {p.actor_id: float(p.gain[0]) for p in self.principal_list},
+                "shock": {
+                    p.actor_id: float(noise[0, i]) for i, p in enumerate(self.principal_list)
+                },
                 "support": {
                     a.actor_id: float(support[0, i])
                     for i, a in enumerate(self.allies_of[self.engager.actor_id])

@@ -1,0 +1,42 @@
+"""`summit compare`: the rows given a summit, their methods, and the notes under the table."""
+
+from __future__ import annotations
+
+import json
+
+from model import simulate
+from model.analysis.compare import Side, compare_sides, format_compare
+
+
+def test_compare_has_the_rows_given_a_summit() -> None:
+    """seoul-sidelined holds fewer summits, so its strain over all runs says little, but the
+    claim (README, claim c) is about a summit without Seoul: strain given a summit is higher. Paired
+    runs get the delta-method interval, unpaired ones Newcombe (agreement) and Welch (means)."""
+    a = simulate("baseline-2024", runs=2000, seed=5).runs
+    b = simulate("seoul-sidelined", runs=2000, seed=5).runs
+    sa, sb = Side("baseline-2024", a, 52), Side("seoul-sidelined", b, 52)
+    paired = compare_sides(sa, sb, paired=True).set_index("outcome")
+    given = ["P(agreement given summit)", "strain mean given summit", "summit week given summit"]
+    assert set(given) <= set(paired.index)
+    assert (paired.loc[given, "method"] == "paired delta method").all()
+    assert paired.loc["strain mean given summit", "lo"] > 0
+    unpaired = compare_sides(sa, sb, paired=False).set_index("outcome")
+    assert list(unpaired.loc[given, "method"]) == ["Newcombe", "Welch", "Welch"]
+    for row in given:  # same estimate either way; only the interval differs
+        assert paired.loc[row, "difference"] == unpaired.loc[row, "difference"]
+
+
+def test_compare_lists_each_ally_once_and_names_its_methods() -> None:
+    """The contract's seoul_bypassed and the derived bypassed_rok are one ally: one row; the
+    note under the table names every method used."""
+    a = simulate("baseline-2024", runs=500, seed=5).runs
+    b = simulate("seoul-supports", runs=500, seed=5).runs
+    table = compare_sides(Side("A", a, 52), Side("B", b, 52), paired=True)
+    assert "P(Seoul bypassed)" in set(table["outcome"])
+    assert "P(ROK bypassed)" not in set(table["outcome"])
+    md = format_compare(table, "md")
+    assert "paired delta method: normal interval of a difference of conditional means" in md
+    assert "Newcombe paired: score interval for paired proportions" in md
+    assert r"\begin{tabular}{lrrrl}" in format_compare(table, "latex")
+    rows = json.loads(format_compare(table, "json"))
+    assert rows[0]["difference"] == table["difference"].iloc[0]
