@@ -40,7 +40,7 @@ def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
     model = SummitModel(
         design.scenario, blocks=list(chunk.blocks), root_seed=design.root_seed, overrides=overrides
     )
-    rows = pd.DataFrame(model.run().outcomes())
+    rows = pd.DataFrame({**model.run().outcomes(), **design.labels(chunk)})
     model.release()  # memory must not grow with the number of chunks (see release)
     return rows
 
