@@ -43,6 +43,12 @@ class ManifestDesign(BaseModel):
     chunk_runs: int | None = Field(default=None, ge=1)  # needed to resume or rerun
 
 
+class FileRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    path: str
+    sha256: str
+
+
 class Manifest(BaseModel):
     """What readers of a batch directory rely on; other keys are provenance."""
 
@@ -53,7 +59,7 @@ class Manifest(BaseModel):
     status: str
     kind: Kind | None = None
     scenario_spec: dict[str, Any] | None = None
-    scenario_files: list[dict[str, Any]] = Field(default_factory=list)
+    scenario_files: list[FileRecord] = Field(default_factory=list)
     experiment: dict[str, Any] | None = None
 
 

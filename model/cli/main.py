@@ -21,7 +21,7 @@ import click
 from pydantic import ValidationError
 
 from model.cli.factors import as_int_factor, parse_factor
-from model.errors import EnvironmentProblem, ExperimentError, SummitError
+from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.scenario import BASELINE, load_scenario, pydantic_problems, shipped_scenarios
 
 FORMATS = click.Choice(["md", "csv", "latex", "json"])
@@ -180,7 +180,7 @@ def explain(scenario: str, seed: int | None) -> None:
 def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
     """Print a finished batch's summary as a table (or its summit timeline)."""
     from model.batch import load_manifest
-    from model.results.tables import format_table, read_summary
+    from model.results.tables import format_table, read_summary, report_columns
 
     status = load_manifest(batch_dir).get("status")
     if status != "complete":
@@ -190,6 +190,10 @@ def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
         )
     summary = read_summary(batch_dir)
     if not timeline:
+        needed = [c for _, col, iv, _ in report_columns(summary) for c in (col, *(iv or ()))]
+        if missing := [c for c in needed if c not in summary.columns]:
+            rule = "not a summary summit wrote (columns missing)"
+            raise ExperimentError(problem(f"{batch_dir}/summary.csv", "", rule, missing))
         click.echo(format_table(summary, fmt))
         return
     from model.batch import design_from_manifest, read_runs
