@@ -42,6 +42,8 @@ def shorten(text: str, limit: int) -> str:
     """One line of at most about ``limit`` characters, saying how long the original was."""
     if "\n" in text or "\r" in text:
         text = " ".join(text.split())
+    if not text.isprintable():  # a key may hold any character: show the invisible ones escaped
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     if len(text) <= limit:
         return text
     return f"{text[: limit - 20]}… ({len(text)} characters)"
