@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from model.batch import Chunk, Design, MemorySink, execute, run_batch
 from model.batch.executors import run_chunk
@@ -66,20 +67,24 @@ def test_a_chunk_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
     assert res.failures == [] and int(res.summary.loc[0, "runs"]) == 2000
 
 
-def test_ctrl_c_to_the_process_group_prints_no_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_ctrl_c_to_the_process_group_prints_no_traceback(tmp_path: Path, executor: str) -> None:
+    if executor == "dask":
+        pytest.importorskip("distributed")
     out = tmp_path / "b"
     proc = subprocess.Popen(
-        [*SUMMIT, "run", "--runs", "40000", "--chunk-runs", "250", "--workers", "2",
-         "--out", str(out)],
+        [*SUMMIT, "run", "--runs", "100000", "--chunk-runs", "250", "--workers", "2",
+         "--executor", executor, "--out", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     status = out / "status.jsonl"
-    deadline = time.time() + 120
+    deadline = time.time() + 180
     while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 2):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: every process of the group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
     assert f"summit run --resume {out}" in err
     assert '"status": "interrupted"' in (out / "manifest.json").read_text()
