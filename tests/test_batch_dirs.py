@@ -123,6 +123,10 @@ def test_a_sweep_directory_is_not_resumed_as_a_run(
 ) -> None:
     code, err = summit(capsys, "run", "--resume", str(sweep))
     assert code == 2 and f"resume it with `summit sweep --resume {sweep}`" in err
+    code, err = summit(capsys, "sweep", "--resume", str(sweep), "--factor", "model.rule=challenge")
+    assert code == 2 and "--factor (the design is the batch's)" in err
+    code, err = summit(capsys, "sweep", "--resume", str(sweep), "--seed", "4")
+    assert code == 2 and "--seed 4 (batch: 3)" in err
 
 
 def test_an_old_batch_with_its_log_in_runs_still_resumes(tmp_path: Path) -> None:

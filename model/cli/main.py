@@ -251,7 +251,13 @@ def sweep(
     if resume_dir is not None:
         from model.cli.resume import given, resume_sweep
 
-        others = [f"--{n}" for n in ("factor", "design", "samples", "scenario") if given(n)]
+        names = {
+            "factor": "factors",
+            "design": "design",
+            "samples": "samples",
+            "scenario": "scenario",
+        }
+        others = [f"--{opt}" for opt, param in names.items() if given(param)]
         others += ["EXPERIMENT"] if experiment is not None else []
         if out is not None and out != resume_dir:
             raise click.UsageError(f"--resume {resume_dir} and --out {out} name two directories")
@@ -339,7 +345,7 @@ def compare(
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
 
-    if plot is not None and not plot.parent.exists():
+    if plot is not None and not plot.parent.is_dir():
         raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
 
     sides = []
@@ -424,6 +430,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"summit: {exc.format_message()}", err=True)
         sys.exit(2)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+        # a path given on the command line that cannot be used as such: bad input
+        click.echo(problem(str(exc.filename), "", "cannot be used", exc.strerror), err=True)
+        sys.exit(2)
+    except OSError as exc:  # the machine refused (permission, read-only, full): not a bug
+        click.echo(f"summit: {exc.filename or ''}: cannot write or read: {exc.strerror}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
     except Exception as exc:
         if os.environ.get("SUMMIT_DEBUG"):
             raise
