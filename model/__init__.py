@@ -25,7 +25,7 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
 from model.batch import DEFAULT_SEED, BatchResult, Design, read_runs, run_batch
-from model.errors import ExperimentError, ScenarioError, SummitError
+from model.errors import EnvironmentProblem, ExperimentError, ScenarioError, SummitError
 from model.scenario import Scenario, load_scenario
 from model.sim.summit import SummitModel
 
@@ -53,6 +53,7 @@ def simulate(
 __all__ = [
     "BatchResult",
     "Design",
+    "EnvironmentProblem",
     "ExperimentError",
     "Scenario",
     "ScenarioError",

@@ -92,7 +92,7 @@ def test_resume_after_kill_9_equals_uninterrupted(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [*SUMMIT, *common, "--out", str(cut)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    status = cut / "runs" / "status.jsonl"
+    status = cut / "status.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline:
         if status.exists() and len(status.read_text().splitlines()) >= 3:

@@ -115,7 +115,7 @@ def test_sweep_resumes_after_kill_9(tmp_path: Path) -> None:
         [*SUMMIT, "sweep", str(exp), "--out", str(cut)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    status = cut / "runs" / "status.jsonl"
+    status = cut / "status.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 1):
         time.sleep(0.02)
@@ -232,7 +232,7 @@ def test_one_writer_per_batch_directory(tmp_path: Path) -> None:
     out = tmp_path / "b"
     out.mkdir()
     (out / "manifest.json").write_text("{}")
-    from model.batch.store import exclusive
+    from model.batch.manifest import exclusive
 
     with (out / ".lock").open("w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)

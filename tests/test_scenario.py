@@ -39,7 +39,7 @@ CASES = [
     (
         "wrong type",
         lambda d: d["meta"].update(weeks="ten"),
-        r"^bad\.toml: meta\.weeks: input should be a valid integer.*; got 'ten'$",
+        r"^bad\.toml: meta\.weeks: must be a whole number \(integer\), not a string; got 'ten'$",
     ),
     (
         "unknown actor in relation",

@@ -46,7 +46,10 @@ class Discovery:
 def point_shares(runs: pd.DataFrame, factors: pd.DataFrame, where: str) -> pd.DataFrame:
     """Runs joined with their point's factor values (by ``point``), the condition per run, and
     per point the number of runs and the share that meet it."""
-    joined = runs.join(factors, on="point", how="left")
+    # run rows carry their swept values; the manifest's are the reference (and older batches'
+    # rows have none)
+    joined = runs.drop(columns=[c for c in factors.columns if c in runs.columns])
+    joined = joined.join(factors, on="point", how="left")
     unknown = sorted(set(runs["point"].astype(int)) - set(factors.index.astype(int)))
     if unknown:
         raise ExperimentError(f"runs: point: not in the manifest's design; got {unknown[:8]}")

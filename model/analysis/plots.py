@@ -44,7 +44,7 @@ def _save(fig: Figure, path: Path) -> None:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ExperimentError(f"{path}: --out: plots are written as PNG; got {path.suffix!r}")
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise ExperimentError(f"{path}: --out: no such directory; got {str(path.parent)!r}")
     fig.savefig(path, dpi=DPI, format="png")
 

@@ -10,14 +10,9 @@ from model.batch.design import (
     plan_chunks,
 )
 from model.batch.executors import execute, run_chunk
+from model.batch.manifest import batch_kind, design_from_manifest, load_manifest
 from model.batch.runner import BatchResult, run_batch
-from model.batch.store import (
-    DirectorySink,
-    MemorySink,
-    design_from_manifest,
-    load_manifest,
-    read_runs,
-)
+from model.batch.store import DirectorySink, MemorySink, read_runs
 
 __all__ = [
     "DEFAULT_CHUNK_RUNS",
@@ -27,6 +22,7 @@ __all__ = [
     "Design",
     "DirectorySink",
     "MemorySink",
+    "batch_kind",
     "design_from_manifest",
     "execute",
     "interleave",

@@ -11,10 +11,15 @@ Dask is an optional extra; it is imported only when this executor is chosen.
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 import time
 import uuid
 from asyncio import CancelledError
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -55,9 +60,10 @@ def execute_dask(
     # ExitStack closes the client, then the cluster, on any exit (KeyboardInterrupt included).
     # Closing the client also releases its futures, so the scheduler drops unfinished chunks.
     with ExitStack() as stack:
+        stop = stack.enter_context(_ctrl_c_between_chunks())
         if scheduler is None:
-            cluster = stack.enter_context(
-                LocalCluster(
+            with _ctrl_c_ignored():  # inherited by the cluster's processes: they print nothing
+                cluster = LocalCluster(
                     n_workers=max(1, workers),
                     # one chunk per process: the model is numpy-bound and holds the GIL in between
                     threads_per_worker=1,
@@ -68,8 +74,10 @@ def execute_dask(
                     # loopback port instead, and no dashboard (which would need bokeh).
                     dashboard_address="127.0.0.1:0",
                     scheduler_kwargs={"dashboard": False},
+                    # not the warnings about chunks cancelled when the batch is interrupted
+                    silence_logs=logging.ERROR,
                 )
-            )
+            stack.enter_context(cluster)
             client = stack.enter_context(Client(cluster))
         else:
             try:
@@ -80,7 +88,41 @@ def execute_dask(
                 raise ExperimentError(
                     f"--scheduler: cannot connect to a Dask scheduler ({exc}); got {scheduler!r}"
                 ) from None
-        return _run(client, design, sink, chunks, workers, progress)
+        return _run(client, design, sink, chunks, workers, progress, stop)
+
+
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored for a while: processes started meanwhile inherit it, across exec."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextmanager
+def _ctrl_c_between_chunks() -> Iterator[threading.Event]:
+    """The first Ctrl-C stops the batch when the next chunk comes back (a KeyboardInterrupt
+    inside Dask's event loop makes it log tracebacks); a second one interrupts at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def run_chunk_or_error(design: Design, chunk: Chunk) -> pd.DataFrame | str:
@@ -103,6 +145,7 @@ def _run(
     chunks: list[Chunk],
     workers: int,
     progress: Progress | None,
+    stop: threading.Event,
 ) -> list[tuple[int, str]]:
     from distributed import as_completed
 
@@ -150,5 +193,7 @@ def _run(
             sink.write(c, out, time.perf_counter() - t0)
             tick(c.runs)
         fut.release()  # the rows are on disk: free them on the cluster now
+        if stop.is_set():
+            raise KeyboardInterrupt
         top_up(finished)
     return failures

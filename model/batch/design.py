@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from model.errors import ExperimentError, ScenarioError, problem
 from model.scenario import Rule, Scenario, unknown_path_rule
 from model.sim.seeding import BLOCK, Block, blocks_for
@@ -65,6 +67,36 @@ class Design:
     @property
     def total_runs(self) -> int:
         return self.replications * len(self.points)
+
+    def factor_kind(self, factor: str) -> str:
+        """How a swept factor is stored in the run rows: "int", "float" or "str" (one type for
+        every point, so every shard of a batch has the same schema)."""
+        values = [p.get(factor) for p in self.points]
+        if all(isinstance(v, str) for v in values):
+            return "str"
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return "int"
+        return "float"
+
+    def labels(self, chunk: Chunk) -> dict[str, np.ndarray]:
+        """Columns that make each run row self-describing: the scenario name and the value of
+        every swept factor at the row's point (constant per block, so nearly free in Parquet)."""
+        out: dict[str, np.ndarray] = {
+            "scenario": np.full(chunk.runs, self.scenario.name, dtype=object)
+        }
+        for f in self.factors:
+            kind = self.factor_kind(f)
+            per_block = [self.points[b.point].get(f) for b in chunk.blocks]
+            if kind != "str":
+                per_block = [np.nan if v is None or isinstance(v, str) else v for v in per_block]
+            dtype = {"str": object, "int": np.int64, "float": np.float64}[kind]
+            out[f] = np.concatenate(
+                [
+                    np.full(b.size, v, dtype=dtype)
+                    for b, v in zip(chunk.blocks, per_block, strict=True)
+                ]
+            )
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {

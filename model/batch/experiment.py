@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,18 +33,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.batch.design import DEFAULT_SEED, Design
 from model.errors import ExperimentError, ScenarioError, problem
-from model.scenario import Rule, Scenario, load_scenario, pydantic_problems
+from model.scenario import Rule, Scenario, load_scenario, pydantic_problems, read_toml
 
 Sampler = Literal["grid", "lhs", "sobol", "morris"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict types, as in scenario files: "0.5" is not a number, true is not a number
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Factor(_Strict):
     path: str
-    range: tuple[float, float] | None = None
+    range: tuple[float, float] | None = Field(default=None, strict=False)  # items stay strict
     values: list[float | str] | None = None
     kind: Literal["real", "int"] = "real"
     steps: Annotated[int, Field(ge=2, le=1000)] = 5  # grid levels of a range factor
@@ -57,7 +57,7 @@ class ExperimentSpec(_Strict):
     scenario: str
     design: Sampler = "grid"
     replications: Annotated[int, Field(ge=1, le=10_000_000)] = 500
-    seed: int = DEFAULT_SEED
+    seed: Annotated[int, Field(ge=0)] = DEFAULT_SEED
     samples: Annotated[int, Field(ge=1, le=1_000_000)] = 64
     levels: Annotated[int, Field(ge=2, le=100)] = 4  # Morris grid levels
     description: str | None = None
@@ -74,9 +74,9 @@ def load_experiment(path: str | Path) -> tuple[ExperimentFile, Scenario, str]:
     if not p.exists():
         raise ExperimentError(problem(str(p), "", "no such experiment file", str(path)))
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(problem(p.name, "", "not valid TOML", str(exc))) from None
+        raw = read_toml(p)
+    except ScenarioError as exc:
+        raise ExperimentError("\n".join(exc.problems)) from None
     try:
         exp = ExperimentFile.model_validate(raw)
     except ValidationError as exc:

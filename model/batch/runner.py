@@ -13,20 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from model.batch.design import Design, plan_chunks
 from model.batch.executors import Progress, execute
-from model.batch.store import (
-    DirectorySink,
-    MemorySink,
+from model.batch.manifest import (
+    Kind,
     check_resumable,
     exclusive,
+    mark,
     new_manifest,
     now,
     write_atomic,
     write_json,
 )
-from model.errors import ExperimentError, SummitError
+from model.batch.store import DirectorySink, MemorySink
+from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
+from model.results.columns import run_dictionary, summary_dictionary
 from model.results.summary import PointTally, summary_table, tally
 from model.results.tables import format_table
 from model.sim.outcomes import OutcomeNames
@@ -65,11 +68,15 @@ def run_batch(
     extra: dict[str, Any] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    kind: Kind | None = None,
 ) -> BatchResult:
     """Run a design; with ``out``, stream to a batch directory (manifest, shards, summaries).
 
     ``extra`` adds provenance to the manifest (e.g. the experiment file); ``executor`` is
-    "local" (in-process or a process pool) or "dask" (a local cluster, or ``scheduler``).
+    "local" (in-process or a process pool) or "dask" (a local cluster, or ``scheduler``);
+    ``kind`` ("run" or "sweep", by default guessed from the design) says which verb resumes it.
+    A write the machine refuses (disk full, read-only) stops the batch with EnvironmentProblem
+    and leaves its manifest "interrupted": finished chunks are kept and it can be resumed.
     """
 
     def run_all(sink: MemorySink | DirectorySink) -> list[tuple[int, str]]:
@@ -83,7 +90,12 @@ def run_batch(
         mem = MemorySink()
         failures = run_all(mem)
         return BatchResult(design, summarize(design, mem), failures, None, mem)
-    manifest_path = out / "manifest.json"
+    if kind is None:
+        swept = (extra or {}).get("experiment") is not None or len(design.points) > 1
+        kind = "sweep" if swept else "run"
+    if out.exists() and not out.is_dir():
+        rule = "must be a directory (or a path that does not exist yet), not a file"
+        raise ExperimentError(problem(str(out), "--out", rule, str(out)))
     fresh = not (out.exists() and any(out.iterdir()))
     if not fresh:
         if not resume:
@@ -94,38 +106,99 @@ def run_batch(
         check_resumable(out, design)
     elif resume:
         raise ExperimentError(f"{out}: --resume: no batch to resume there; got {str(out)!r}")
-    sink = DirectorySink(out)
-    with exclusive(out):
-        manifest = new_manifest(design, workers, command)
-        manifest["executor"] = executor if scheduler is None else f"{executor} {scheduler}"
-        manifest.update(extra or {})
-        if manifest_path.exists():
-            old = json.loads(manifest_path.read_text())
-            manifest["started"] = old.get("started", manifest["started"])
-            manifest["resumed"] = [*old.get("resumed", []), now()]
-        write_json(manifest_path, manifest)
-        try:
-            failures = run_all(sink)
-        except KeyboardInterrupt:
-            manifest.update(status="interrupted", chunks_done=len(sink.done()))
-            write_json(manifest_path, manifest)
-            raise
-        except SummitError:
-            # bad input found only when the executor starts (e.g. an unreachable scheduler):
-            # leave nothing half-written behind a fresh --out
-            if fresh and not sink.done():
-                shutil.rmtree(out, ignore_errors=True)
-            raise
+    sink = DirectorySink(out, OutcomeNames.of(design.scenario).issues)
+    try:
+        sink.open()
+    except (NotADirectoryError, FileExistsError):
+        rule = "cannot be created (a part of the path is a file)"
+        raise ExperimentError(problem(str(out), "--out", rule, str(out))) from None
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"{out}: cannot create the batch directory: {exc.strerror}"
+        ) from None
+    try:
+        where = executor if scheduler is None else f"{executor} {scheduler}"
+        with exclusive(out):
+            return _run_in(design, out, sink, run_all, workers, command, kind, extra, where, fresh)
+    except OSError as exc:  # the lock or the first manifest could not be written
+        raise EnvironmentProblem(_environment_line(out, exc, None, kind)) from None
+
+
+def _run_in(
+    design: Design,
+    out: Path,
+    sink: DirectorySink,
+    run_all: Any,
+    workers: int,
+    command: list[str] | None,
+    kind: Kind,
+    extra: dict[str, Any] | None,
+    executor: str,
+    fresh: bool,
+) -> BatchResult:
+    manifest_path = out / "manifest.json"
+    manifest = new_manifest(design, workers, command, kind, {})
+    manifest["executor"] = executor
+    manifest.update(extra or {})
+    if manifest_path.exists():
+        old = json.loads(manifest_path.read_text())
+        for key in ("command", "started", "scenario_files", "experiment", "rerun_of"):
+            if key in old:
+                manifest[key] = old[key]
+        manifest["resumed"] = [*old.get("resumed", []), now()]
+        for cid in sink.unreadable():  # a damaged shard: its chunk runs again
+            sink.shard(cid).unlink()
+    write_json(manifest_path, manifest)
+    try:
+        failures = run_all(sink)
         summary = summarize(design, sink)
         write_atomic(out / "summary.csv", summary.to_csv(index=False))
         write_atomic(out / "summary.md", format_table(summary, "md") + "\n")
-        n_chunks = len(plan_chunks(design))
-        manifest.update(
-            status="complete" if not failures else "failed",
-            finished=now(),
-            chunks=n_chunks,
-            chunks_done=len(sink.done()),
-            chunks_failed=[{"chunk": c, "error": e} for c, e in failures],
-        )
-        write_json(manifest_path, manifest)
+    except KeyboardInterrupt:
+        manifest.update(status="interrupted", chunks_done=len(sink.done()))
+        mark(manifest_path, manifest)
+        raise
+    except SummitError:
+        # bad input found only when the executor starts (e.g. an unreachable scheduler):
+        # leave nothing half-written behind a fresh --out
+        if fresh and not sink.done():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    except OSError as exc:
+        manifest.update(status="interrupted", chunks_done=len(sink.done()), error=str(exc))
+        saved = mark(manifest_path, manifest)
+        raise EnvironmentProblem(_environment_line(out, exc, saved, kind)) from None
+    n_chunks = len(plan_chunks(design))
+    first = next(iter(sorted(sink.done())), None)
+    runs_columns = [] if first is None else pq.read_schema(sink.shard(first)).names
+    manifest.update(
+        status="complete" if not failures else "failed",
+        finished=now(),
+        chunks=n_chunks,
+        chunks_done=len(sink.done()),
+        chunks_failed=[{"chunk": c, "error": e} for c, e in failures],
+        columns={
+            "runs": run_dictionary(runs_columns, OutcomeNames.of(design.scenario).issues),
+            "summary": summary_dictionary(summary.columns),
+        },
+    )
+    write_json(manifest_path, manifest)
     return BatchResult(design, summary, failures, out, sink)
+
+
+def _environment_line(out: Path, exc: OSError, saved: bool | None, kind: Kind) -> str:
+    """One line for a write the machine refused, and what the batch directory holds now."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename or out
+    resume = f"summit {'run' if kind == 'run' else 'sweep'} --resume {out}"
+    if saved is None:
+        return f"{where}: cannot write: {what}; nothing was run"
+    state = (
+        "marked interrupted"
+        if saved
+        else "still marked running (the manifest could not be updated)"
+    )
+    return (
+        f"{where}: cannot write: {what}; the batch stopped, {state}, finished chunks kept: make "
+        f"room or fix permissions, then `{resume}`"
+    )

@@ -1,8 +1,10 @@
 """The `summit` command line: a thin layer over the package's functions.
 
-Exit codes: 0 success; 2 bad input (usage, scenario, missing file), with one line per problem that
-names the file, the key path, the rule and the value, and no traceback; 1 internal error or failed
-chunks; 130 interrupted (finished chunks are kept: resume with ``--resume``).
+Exit codes: 0 success; 2 bad input (usage, scenario, experiment, batch directory, missing file),
+with one line per problem that names the file, the key path, the rule and the value, and no
+traceback; 1 internal error or failed chunks; 74 the machine refused a write (disk full,
+read-only: the batch is left "interrupted" and resumable); 130 interrupted (finished chunks are
+kept: resume with ``--resume``).
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import ValidationError
 
-from model.errors import ExperimentError, SummitError
+from model.cli.factors import as_int_factor, parse_factor
+from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.scenario import BASELINE, load_scenario, pydantic_problems, shipped_scenarios
 
 FORMATS = click.Choice(["md", "csv", "latex", "json"])
+EXIT_ENVIRONMENT = 74  # sysexits' EX_IOERR: the machine refused a write (disk full, read-only)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,7 +72,8 @@ def _default_out(name: str) -> Path:
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Batch directory [default: results/<scenario>-<time>].")  # fmt: skip
-@click.option("--resume", is_flag=True, help="Finish an interrupted batch in --out.")
+@click.option("--resume", is_flag=False, flag_value="", default=None, metavar="[DIR]",
+              help="Finish the interrupted batch in DIR (or --out) as it began.")  # fmt: skip
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
 @click.option("--chunk-runs", type=click.IntRange(min=1), default=None,
               help="Runs per chunk (whole blocks of 250) [default: 10000].")  # fmt: skip
@@ -78,7 +85,7 @@ def run(
     seed: int | None,
     workers: int,
     out: Path | None,
-    resume: bool,
+    resume: str | None,
     fmt: str,
     chunk_runs: int | None,
     executor: str,
@@ -86,28 +93,45 @@ def run(
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
     from model.batch import DEFAULT_CHUNK_RUNS, DEFAULT_SEED, Design, run_batch
+    from model.cli.resume import resume_run
 
-    scn = load_scenario(scenario)
-    design = Design(
-        scn,
-        replications=runs,
-        root_seed=DEFAULT_SEED if seed is None else seed,
-        chunk_runs=chunk_runs or DEFAULT_CHUNK_RUNS,
-    )
-    if resume and out is None:
-        raise click.UsageError("--resume needs --out DIR")
-    out = out or _default_out(scn.name)
-    with _progress(design.total_runs) as bar:
+    if resume is not None:
+        if resume and out is not None and Path(resume) != out:
+            raise click.UsageError(f"--resume {resume} and --out {out} name two directories")
+        out = Path(resume) if resume else out
+        if out is None:
+            raise click.UsageError("--resume needs the batch directory: summit run --resume DIR")
+        design = resume_run(out, scenario, runs, seed, chunk_runs)
+    else:
+        design = Design(
+            load_scenario(scenario),
+            replications=runs,
+            root_seed=DEFAULT_SEED if seed is None else seed,
+            chunk_runs=chunk_runs or DEFAULT_CHUNK_RUNS,
+        )
+    out = out or _default_out(design.scenario.name)
+    with _interruptible(f"summit run --resume {out}"), _progress(design.total_runs) as bar:
         result = run_batch(
             design,
             out=out,
             workers=workers,
-            resume=resume,
+            resume=resume is not None,
             progress=bar.update,
             executor=executor,
             scheduler=scheduler,
+            kind="run",
         )
-    _report(result, out, fmt, resume_hint=f"summit run ... --resume --out {out}")
+    _report(result, out, fmt, resume_hint=f"summit run --resume {out}")
+
+
+@contextmanager
+def _interruptible(resume_hint: str) -> Iterator[None]:
+    """Ctrl-C: one line that says how to finish this batch, exit 130, no traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished chunks are kept; finish with `{resume_hint}`", err=True)
+        sys.exit(130)
 
 
 @cli.command()
@@ -147,72 +171,6 @@ def explain(scenario: str, seed: int | None) -> None:
     from model.batch import DEFAULT_SEED
 
     click.echo(narrate(load_scenario(scenario), DEFAULT_SEED if seed is None else seed))
-
-
-@cli.command()
-@click.argument("batch_dir", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
-@click.option("--timeline", is_flag=True,
-              help="P(summit by date) and the strain index, every 4 weeks (point 0).")  # fmt: skip
-def table(batch_dir: Path, fmt: str, timeline: bool) -> None:
-    """Print a finished batch's summary as a table (or its summit timeline)."""
-    from model.batch import load_manifest
-    from model.results.tables import format_table, read_summary
-
-    status = load_manifest(batch_dir).get("status")
-    if status != "complete":
-        raise ExperimentError(
-            f"{batch_dir}: manifest.json: status: the batch is not complete (finish it with "
-            f"--resume); got {status!r}"
-        )
-    summary = read_summary(batch_dir)
-    if not timeline:
-        click.echo(format_table(summary, fmt))
-        return
-    from model.batch import design_from_manifest, read_runs
-    from model.results.tables import format_timeline
-    from model.results.tables import timeline as summit_timeline
-
-    scn = design_from_manifest(batch_dir).scenario
-    runs = read_runs(batch_dir)
-    runs = runs[runs["point"] == 0]
-    from model.results.timelines import format_strain_timeline, strain_timeline
-
-    start = scn.spec.meta.start
-    summit_tl = summit_timeline(runs, start, scn.weeks)
-    strain_tl = strain_timeline(runs, start, scn.spec.thresholds.high_strain)
-    if fmt in ("csv", "json"):  # one machine-readable table, a row per checkpoint week
-        merged = summit_tl.merge(strain_tl, on=["week", "by"], how="left")
-        click.echo(format_strain_timeline(merged, fmt))
-        return
-    click.echo(format_timeline(summit_tl, fmt))
-    click.echo("")
-    click.echo(format_strain_timeline(strain_tl, fmt))
-
-
-def _parse_factor(text: str) -> dict[str, Any]:
-    """PATH=LO:HI[:STEPS] (a range) or PATH=V1,V2,... (listed values) → a factor table."""
-    if "=" not in text:
-        raise click.BadParameter(f"expected PATH=LO:HI[:STEPS] or PATH=V1,V2; got {text!r}")
-    path, spec = text.split("=", 1)
-    try:
-        if ":" in spec:
-            parts = spec.split(":")
-            if len(parts) not in (2, 3):
-                raise click.BadParameter(f"expected PATH=LO:HI or PATH=LO:HI:STEPS; got {text!r}")
-            factor: dict[str, Any] = {"path": path, "range": [float(x) for x in parts[:2]]}
-            if len(parts) == 3:
-                factor["steps"] = int(parts[2])  # a whole number, or ValueError below
-            return factor
-        values: list[Any] = []
-        for x in spec.split(","):
-            try:
-                values.append(float(x))
-            except ValueError:
-                values.append(x)
-        return {"path": path, "values": values}
-    except (ValueError, IndexError):
-        raise click.BadParameter(f"expected numbers in {text!r}") from None
 
 
 @cli.command()
@@ -257,16 +215,26 @@ def sweep(
     from model.batch.experiment import ExperimentFile, check_factors, load_experiment, to_design
 
     extra: dict[str, Any] = {}
-    if resume_dir is not None or rerun_dir is not None:
-        src = resume_dir or rerun_dir
-        assert src is not None
-        des = design_from_manifest(src)
-        extra = {k: v for k, v in load_manifest(src).items() if k == "experiment"}
-        if resume_dir is not None:
-            out = resume_dir
-        else:
-            out = out or src.with_name(src.name + "-rerun")
-            extra["rerun_of"] = str(src)
+    if resume_dir is not None:
+        from model.cli.resume import given, resume_sweep
+
+        names = {
+            "factor": "factors",
+            "design": "design",
+            "samples": "samples",
+            "scenario": "scenario",
+        }
+        others = [f"--{opt}" for opt, param in names.items() if given(param)]
+        others += ["EXPERIMENT"] if experiment is not None else []
+        if out is not None and out != resume_dir:
+            raise click.UsageError(f"--resume {resume_dir} and --out {out} name two directories")
+        des, extra = resume_sweep(resume_dir, runs, seed, others)
+        out = resume_dir
+    elif rerun_dir is not None:
+        des = design_from_manifest(rerun_dir)
+        extra = {k: v for k, v in load_manifest(rerun_dir).items() if k == "experiment"}
+        out = out or rerun_dir.with_name(rerun_dir.name + "-rerun")
+        extra["rerun_of"] = str(rerun_dir)
     elif experiment is not None:
         ctx = click.get_current_context()
         clash = [
@@ -298,7 +266,7 @@ def sweep(
             "experiment": {"name": "cli-sweep", "scenario": scenario, "design": design,
                            "samples": samples, "replications": runs or 500,
                            **({"seed": seed} if seed is not None else {})},
-            "factors": [_parse_factor(f) for f in factors],
+            "factors": [parse_factor(f) for f in factors],
         }  # fmt: skip
         try:
             exp = ExperimentFile.model_validate(raw)
@@ -307,12 +275,12 @@ def sweep(
         known = scn.values()
         for f in exp.factors:  # a whole-number parameter is swept as integers
             if f.path in known and scn.bounds(f.path).integer:
-                exp = _as_int_factor(exp, f.path)
+                exp = as_int_factor(exp, f.path)
         check_factors(exp.factors, design, scn, "--factor")
         des = to_design(exp, scn)
         extra = {"experiment": {"path": None, "spec": exp.model_dump(mode="json")}}
         out = out or _default_out(f"{scn.name}-sweep")
-    with _progress(des.total_runs) as bar:
+    with _interruptible(f"summit sweep --resume {out}"), _progress(des.total_runs) as bar:
         result = run_batch(
             des,
             out=out,
@@ -322,6 +290,7 @@ def sweep(
             extra=extra,
             executor=executor,
             scheduler=scheduler,
+            kind="sweep",
         )
     _report(result, out, fmt, resume_hint=f"summit sweep --resume {out}")
 
@@ -343,7 +312,7 @@ def compare(
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
 
-    if plot is not None and not plot.parent.exists():
+    if plot is not None and not plot.parent.is_dir():
         raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
 
     sides = []
@@ -381,16 +350,11 @@ def compare(
         click.echo(f"plot written to {plot}", err=True)
 
 
-def _as_int_factor(exp: Any, path: str) -> Any:
-    factors = [f.model_copy(update={"kind": "int"}) if f.path == path else f for f in exp.factors]
-    return exp.model_copy(update={"factors": factors})
-
-
 def _register_optional() -> None:
     """Commands that live in their own modules (bargaining rules; analyses of sweeps)."""
     import importlib
 
-    for module in ("model.cli.forecasting", "model.cli.analysis"):
+    for module in ("model.cli.table", "model.cli.forecasting", "model.cli.analysis"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -411,6 +375,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: maps errors to exit codes and one-line messages."""
     try:
         cli.main(args=argv, prog_name="summit", standalone_mode=False)
+    except EnvironmentProblem as exc:
+        click.echo(f"summit: {exc}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
     except SummitError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
@@ -422,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
         click.echo(
-            "interrupted: finished chunks are kept; finish with `summit run --resume --out DIR`"
+            "interrupted: finished chunks are kept; finish with `summit run --resume DIR`"
             " or `summit sweep --resume DIR`",
             err=True,
         )
@@ -430,6 +397,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"summit: {exc.format_message()}", err=True)
         sys.exit(2)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+        # a path given on the command line that cannot be used as such: bad input
+        click.echo(problem(str(exc.filename), "", "cannot be used", exc.strerror), err=True)
+        sys.exit(2)
+    except OSError as exc:  # the machine refused (permission, read-only, full): not a bug
+        click.echo(f"summit: {exc.filename or ''}: cannot write or read: {exc.strerror}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
     except Exception as exc:
         if os.environ.get("SUMMIT_DEBUG"):
             raise

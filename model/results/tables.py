@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from model.errors import ExperimentError
+from model.errors import ExperimentError, problem
 from model.sim.outcomes import bypass_label
 
 Format = Literal["md", "csv", "latex", "json"]
@@ -229,4 +229,13 @@ def read_summary(batch_dir: Path) -> pd.DataFrame:
         raise ExperimentError(
             f"{batch_dir}: summary.csv: not a finished batch directory; got {str(batch_dir)!r}"
         )
-    return pd.read_csv(path)
+    try:
+        summary = pd.read_csv(path, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
+        rule = "not a readable summary table"
+        raise ExperimentError(problem(str(path), "", rule, str(exc))) from None
+    missing = [c for c in ("scenario", "point", "runs") if c not in summary.columns]
+    if missing or not pd.api.types.is_integer_dtype(summary["point"]):
+        rule = "not a summary summit wrote (needs columns scenario, point, runs; whole points)"
+        raise ExperimentError(problem(str(path), "", rule, list(summary.columns)[:6]))
+    return summary

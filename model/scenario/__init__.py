@@ -27,9 +27,11 @@ from model.scenario.schema import (
     ScenarioFile,
     Thresholds,
 )
+from model.scenario.tomlfile import MAX_NESTING, read_toml
 
 __all__ = [
     "BASELINE",
+    "MAX_NESTING",
     "ROLE_DEFAULTS",
     "ROLE_FIELDS",
     "SCORE",
@@ -49,6 +51,7 @@ __all__ = [
     "numeric_paths",
     "parse_scenario",
     "pydantic_problems",
+    "read_toml",
     "resolve_scenario",
     "shipped_scenarios",
     "unknown_path_rule",

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from model.errors import problem
 from model.scenario.paths import STATE_PATHS, numeric_paths
-from model.scenario.schema import ROLE_FIELDS, Role, ScenarioFile
+from model.scenario.schema import FIRST_DATE, LAST_DATE, ROLE_FIELDS, Role, ScenarioFile
 
 
 def _loc_to_path(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
@@ -25,30 +25,83 @@ def _loc_to_path(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
             )
             if ident is None and item < len(node) and isinstance(node[item], dict):
                 pair = node[item].get("pair")
-                ident = "-".join(pair) if isinstance(pair, list) else None
+                ident = "-".join(map(str, pair)) if isinstance(pair, list) else None
             parts.append(str(ident) if ident else f"[{item}]")
             node = node[item] if item < len(node) else None
+        elif not isinstance(node, dict | list) and parts:
+            continue  # a member of a union type (``float``, ``str``), not a key of the file
         else:
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
     return ".".join(parts).replace(".[", "[")
 
 
+# What a strict type error expected, and the TOML names of what it got instead.
+EXPECTED = {
+    "float_type": "a number",
+    "int_type": "a whole number (integer)",
+    "bool_type": "true or false",
+    "date_type": "a TOML date (unquoted, e.g. 2024-03-15)",
+    "string_type": "a string",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+
+def toml_type(value: object) -> str:
+    """What a TOML reader made of a value, in TOML's words."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dt.datetime):
+        return "a date-time"
+    for kind, name in (
+        (int, "an integer"),
+        (float, "a float"),
+        (str, "a string"),
+        (dt.date, "a date"),
+        (dt.time, "a time"),
+        (list, "a list"),
+        (dict, "a table"),
+    ):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
 def pydantic_problems(exc: ValidationError, raw: Mapping[str, Any], source: str) -> list[str]:
-    out = []
+    """One line per problem; the type errors of the members of a union at one key are merged
+    (``must be a number or a string, not a boolean``)."""
+    found: dict[str, tuple[str, object, list[str]]] = {}
     for err in exc.errors():
         loc = tuple(x for x in err["loc"] if not str(x).startswith("function-"))
         path = _loc_to_path(loc, raw)
         kind = err["type"]
+        value = err.get("input") if kind != "missing" else None
+        if kind in EXPECTED:
+            prev = found.get(path)
+            wanted = [*(prev[2] if prev else []), EXPECTED[kind]]
+            wanted = list(dict.fromkeys(wanted))
+            rule = f"must be {' or '.join(wanted)}, not {toml_type(value)}"
+            found[path] = (rule, value, wanted)
+            continue
         if kind == "extra_forbidden":
             rule = "unknown key (a typo?)"
         elif kind == "missing":
             rule = "required key is missing"
+        elif kind == "finite_number":
+            rule = "must be a finite number"
+        elif kind in ("greater_than_equal", "less_than_equal") and isinstance(value, dt.date):
+            rule = f"dates must lie between {FIRST_DATE} and {LAST_DATE}"
         else:
             rule = err["msg"][0].lower() + err["msg"][1:]
-        value = err.get("input") if kind != "missing" else None
-        out.append(problem(source, path, rule, value))
-    return out
+        key = path if path not in found else f"{path}#{len(found)}"
+        found[key] = (rule, value, [])
+    return [
+        problem(source, path.split("#")[0], rule, value) for path, (rule, value, _) in found.items()
+    ]
 
 
 def cross_checks(spec: ScenarioFile, source: str) -> list[str]:

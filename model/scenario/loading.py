@@ -4,38 +4,51 @@ only what changes)."""
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from model.errors import ScenarioError, problem
+from model.scenario.checks import pydantic_problems
 from model.scenario.paths import numeric_paths, set_raw, unknown_path_rule
 from model.scenario.scenario import Scenario, parse_scenario
+from model.scenario.tomlfile import read_toml
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 BASELINE = "baseline-2024"
+MAX_BASES = 8  # a variant of a variant of …: at most this many files in the chain
 
 
 def load_scenario(source: str | Path) -> Scenario:
     """Load a scenario by file path or by the name of a shipped scenario."""
+    return _load(source, ())
+
+
+def _load(source: str | Path, chain: tuple[Path, ...]) -> Scenario:
+    """Load one file; ``chain`` holds the variants whose base it is (outermost first)."""
     path = resolve_scenario(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([problem(str(path), "", "file cannot be read", exc.strerror)]) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([problem(path.name, "", "not valid TOML", str(exc))]) from None
+    raw = read_toml(path)
     if "base" in raw:
-        raw = _apply_variant(raw, path)
+        raw = _apply_variant(raw, path, (*chain, path))
     return parse_scenario(raw, path.name, path)
 
 
 VARIANT_KEYS = {"base", "meta", "set", "drop_events", "events"}
 
 
-def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+class VariantFile(BaseModel):
+    """The shape of a variant's keys (what they hold is checked after merging with the base)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    base: str = Field(min_length=1)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, Any] = Field(default_factory=dict)
+    drop_events: list[str] = Field(default_factory=list)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _apply_variant(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """A variant names a ``base`` scenario and lists only what it changes.
 
     ``[meta]`` keys replace the base's, ``[set]`` changes numbers by dotted path (checked against
@@ -47,6 +60,10 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         if key not in VARIANT_KEYS:
             allowed = ", ".join(sorted(VARIANT_KEYS))
             raise ScenarioError([problem(src, key, f"unknown key in a variant ({allowed})", key)])
+    try:
+        VariantFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(pydantic_problems(exc, raw, src)) from None
     base_ref = raw["base"]
     base_path = path.parent / f"{base_ref}.toml"
     if base_path.resolve() == path.resolve() or base_ref in (path.name, path.stem):
@@ -55,15 +72,23 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         names = ", ".join(sorted(x.stem for x in SHIPPED_DIR.glob("*.toml")))
         rule = f"no such base (a .toml beside the variant, or a shipped name: {names})"
         raise ScenarioError([problem(src, "base", rule, base_ref)])
+    target = base_path if base_path.exists() else SHIPPED_DIR / f"{base_ref}.toml"
+    seen = [p.resolve() for p in chain]
+    if target.resolve() in seen:
+        loop = " -> ".join(p.name for p in [*chain[seen.index(target.resolve()) :], target])
+        raise ScenarioError([problem(src, "base", f"variants form a cycle ({loop})", base_ref)])
+    if len(chain) >= MAX_BASES:
+        rule = f"a chain of variants may hold at most {MAX_BASES} files"
+        raise ScenarioError([problem(src, "base", rule, " -> ".join(p.name for p in chain))])
     try:
-        base = load_scenario(base_path if base_path.exists() else base_ref)
+        base = _load(target, chain)
     except ScenarioError as exc:
-        first = exc.problems[0].split(": ", 1)[-1]
+        first = exc.problems[0]
+        if "variants form a cycle" in first or "a chain of variants" in first:
+            raise  # said once, by the file that closes the loop
         raise ScenarioError(
             [problem(src, "base", f"base scenario unusable ({first})", base_ref)]
         ) from None
-    except RecursionError:
-        raise ScenarioError([problem(src, "base", "variants form a cycle", base_ref)]) from None
     merged = copy.deepcopy(dict(base.raw))
     merged["meta"] = {**merged["meta"], **raw.get("meta", {}), "variant_of": base.name}
     problems: list[str] = []  # every problem of the variant at once, as for scenario files
@@ -78,7 +103,10 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     merged["events"] += raw.get("events", [])
     paths = numeric_paths(base.spec)
     for dotted, value in raw.get("set", {}).items():
-        if dotted == "model.rule":
+        if isinstance(value, dict):
+            rule = 'dotted paths must be quoted ("actors.ROK.openness" = 0.5)'
+            problems.append(problem(src, f"set.{dotted}", rule, value))
+        elif dotted == "model.rule":
             merged.setdefault("model", {})["rule"] = value
         elif dotted not in paths:
             problems.append(problem(src, f"set.{dotted}", unknown_path_rule(dotted, paths), value))

@@ -1,7 +1,8 @@
 """The scenario file's schema: sections, keys, types and the bounds of every value.
 
-Pure data models (pydantic, frozen, unknown keys forbidden). What each model parameter means is
-documented in docs/MODEL.md; the file format in docs/SCENARIOS.md.
+Pure data models (pydantic, frozen, unknown keys forbidden, strict types: a string is not a number,
+a boolean is not a number, a string is not a date; an integer is a number). What each model
+parameter means is documented in docs/MODEL.md; the file format in docs/SCENARIOS.md.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Score = Annotated[float, Field(ge=0, le=100)]  # a point on an issue's 0–100 scale
 Unit = Annotated[float, Field(ge=0, le=1)]
+# Dates a scenario may use (docs/SCENARIOS.md): far enough from year 1 and 9999 that no horizon
+# or window computed from them can overflow.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+Date = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 ActorId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 
@@ -31,14 +36,17 @@ class Rule(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML's own types only (an int is accepted where a float is expected); a container
+    # or an enum that must be converted from TOML (a tuple from an array, a Role from a string)
+    # says so with Field(strict=False) and keeps its items strict
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Meta(_Strict):
     name: Slug
     title: str
     description: str = Field(min_length=1, max_length=200)
-    start: dt.date
+    start: Date
     weeks: int = Field(ge=1, le=520)  # weeks
     sources: list[str] = Field(min_length=1)
     variant_of: str | None = None
@@ -54,7 +62,7 @@ class Issue(_Strict):
 
 class Actor(_Strict):
     name: str
-    role: Role
+    role: Role = Field(strict=False)
     of: ActorId | None = None  # the principal an ally, patron or audience belongs to
     capability: float = Field(gt=0, le=1000)
     position: dict[str, Score]
@@ -88,17 +96,17 @@ ROLE_DEFAULTS: dict[str, float] = {
 
 class Relation(_Strict):
     kind: Literal["alliance"]
-    pair: tuple[ActorId, ActorId]
+    pair: tuple[ActorId, ActorId] = Field(strict=False)
     weight: float = Field(default=1.0, ge=0, le=10)  # influence tie strength
 
 
 class Event(_Strict):
     id: Slug
     what: str
-    date: dt.date | None = None
+    date: Date | None = None
     hazard: Unit | None = None  # weekly probability, per replication
     probability: Unit = 1.0  # chance that a dated event happens at all
-    window: tuple[dt.date, dt.date] | None = None  # when a hazard event can fire
+    window: tuple[Date, Date] | None = Field(default=None, strict=False)  # when hazard may fire
     once: bool = True  # a hazard event fires at most once per run
     set: dict[str, float] = Field(default_factory=dict)
     add: dict[str, float] = Field(default_factory=dict)
@@ -108,7 +116,7 @@ class Event(_Strict):
 class ModelParams(_Strict):
     """Model parameters; defaults and meanings are documented in docs/MODEL.md."""
 
-    rule: Rule = Rule.COMPROMISE
+    rule: Rule = Field(default=Rule.COMPROMISE, strict=False)
     influence_rate: Unit = 0.15  # share of the way to the influence target moved per week
     challenge_step: Unit = 0.3  # share of the distance a loser of a challenge concedes
     challenge_cost: float = Field(default=0.1, ge=0, le=10)  # cost of mounting a challenge
