@@ -32,14 +32,15 @@ def load_scenario(source: str | Path) -> Scenario:
     return parse_scenario(raw, path.name, path)
 
 
-VARIANT_KEYS = {"base", "meta", "set", "drop_events", "events"}
+VARIANT_KEYS = {"base", "meta", "set", "drop_events", "events", "outcome"}
 
 
 def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """A variant names a ``base`` scenario and lists only what it changes.
 
     ``[meta]`` keys replace the base's, ``[set]`` changes numbers by dotted path (checked against
-    the base), ``drop_events`` removes base events by id and ``[[events]]`` adds new ones. The
+    the base), ``drop_events`` removes base events by id and ``[[events]]`` adds new ones; a past
+    case's ``[outcome]`` is the variant's own (a base's is never inherited). The
     result is validated like any scenario, so a variant can never be less checked than a file.
     """
     src = path.name
@@ -66,6 +67,9 @@ def _apply_variant(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         raise ScenarioError([problem(src, "base", "variants form a cycle", base_ref)]) from None
     merged = copy.deepcopy(dict(base.raw))
     merged["meta"] = {**merged["meta"], **raw.get("meta", {}), "variant_of": base.name}
+    merged.pop("outcome", None)  # a past case's outcome belongs to its file: never inherited
+    if "outcome" in raw:
+        merged["outcome"] = raw["outcome"]
     problems: list[str] = []  # every problem of the variant at once, as for scenario files
     drop = raw.get("drop_events", [])
     known = [e.id for e in base.spec.events]
