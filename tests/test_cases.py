@@ -268,3 +268,57 @@ def test_every_cited_source_is_listed() -> None:
         for group in re.findall(r"\[((?:[CS]-[A-Z]\d+(?:, )?)+)", path.read_text()):
             for ident in group.split(", "):
                 assert ident in listed, f"{path.name} cites {ident}, which no docs entry lists"
+
+
+MINIMAL = """
+[meta]
+name = "{name}"
+title = "a made-up case"
+description = "two principals and nothing else"
+start = 2020-01-01
+weeks = 12
+sources = ["made up"]
+[issues.x]
+label = "x"
+low = "0"
+high = "100"
+status_quo = 0
+[actors.A]
+name = "A"
+role = "principal"
+capability = 1
+position = {{ x = 100 }}
+salience = {{ x = 1 }}
+meeting_value = {value}
+[actors.B]
+name = "B"
+role = "principal"
+capability = 1
+position = {{ x = 0 }}
+salience = {{ x = 1 }}
+[outcome]
+{outcome}
+what = "made up"
+alliances = "none"
+sources = ["made up"]
+"""
+
+
+def test_score_a_minimal_standalone_library(tmp_path: Path) -> None:
+    """Two principals and nothing else; one case the model never lets happen: its P(agreement |
+    summit) does not exist, and the agreement totals say there is no case to score."""
+    never = "summit = true\nsummit_date = 2020-02-01\nagreement = true"
+    (tmp_path / "never.toml").write_text(MINIMAL.format(name="never", value=-3, outcome=never))
+    calm = "summit = false\nagreement = false"
+    (tmp_path / "calm.toml").write_text(MINIMAL.format(name="calm", value=1, outcome=calm))
+    table = pd.read_csv(io.StringIO(_run(["score", str(tmp_path), "--runs", "250",
+                                          "--format", "csv"]).output))  # fmt: skip
+    row = table.set_index("case").loc["never"]
+    assert (
+        row["p_summit"] == 0 and row["brier"] == 1 and math.isnan(row["p_agreement_given_summit"])
+    )
+    assert row["log_score"] == pytest.approx(-math.log(0.001), abs=1e-4)
+    assert (
+        "agreement given summit: no case to score"
+        in _run(["score", str(tmp_path), "-n", "250"]).output
+    )

@@ -95,6 +95,8 @@ def _md(rows: list[list[Any]], head: list[str], right: int = 1) -> str:
 
 
 def _totals_rows(label: str, t: Totals) -> list[list[Any]]:
+    if t.n == 0:
+        return [[f"{label}: no case to score", 0, "–", "–"]]
     lo, hi = t.brier_ci
     llo, lhi = t.log_ci
     return [
