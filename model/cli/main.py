@@ -354,7 +354,12 @@ def _register_optional() -> None:
     """Commands that live in their own modules (bargaining rules; analyses of sweeps)."""
     import importlib
 
-    for module in ("model.cli.table", "model.cli.forecasting", "model.cli.analysis"):
+    for module in (
+        "model.cli.table",
+        "model.cli.forecasting",
+        "model.cli.analysis",
+        "model.cli.score",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

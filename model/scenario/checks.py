@@ -207,4 +207,32 @@ def cross_checks(spec: ScenarioFile, source: str) -> list[str]:
                     bad(f"{path}.{kind}.{target}", rule, value)
                 if kind == "add" and not math.isfinite(value):
                     bad(f"{path}.{kind}.{target}", "must be a finite number", value)
+    if spec.outcome is not None:
+        out += _outcome_checks(spec, source)
+    return out
+
+
+def _outcome_checks(spec: ScenarioFile, source: str) -> list[str]:
+    """A past case's [outcome]: the summit's date inside the horizon, an agreement only at a
+    summit, an announcement before the meeting."""
+    o = spec.outcome
+    assert o is not None
+    start = spec.meta.start
+    end = start + dt.timedelta(weeks=spec.meta.weeks)
+    out: list[str] = []
+    if o.summit and o.summit_date is None:
+        out.append(problem(source, "outcome.summit_date", "required when summit = true", None))
+    if o.summit and o.summit_date is not None and not start <= o.summit_date < end:
+        rule = f"outside the horizon [{start}, {end}) (a later summit is summit = false)"
+        out.append(problem(source, "outcome.summit_date", rule, str(o.summit_date)))
+    if not o.summit:
+        for key in ("summit_date", "announced"):
+            if getattr(o, key) is not None:
+                rule = "only for summit = true (no summit within the horizon)"
+                out.append(problem(source, f"outcome.{key}", rule, str(getattr(o, key))))
+        if o.agreement:
+            out.append(problem(source, "outcome.agreement", "an agreement needs a summit", True))
+    if o.announced is not None and o.summit_date is not None and o.announced > o.summit_date:
+        rule = f"must not be after summit_date ({o.summit_date})"
+        out.append(problem(source, "outcome.announced", rule, str(o.announced)))
     return out

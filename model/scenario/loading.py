@@ -34,7 +34,7 @@ def _load(source: str | Path, chain: tuple[Path, ...]) -> Scenario:
     return parse_scenario(raw, path.name, path)
 
 
-VARIANT_KEYS = {"base", "meta", "set", "drop_events", "events"}
+VARIANT_KEYS = {"base", "meta", "set", "drop_events", "events", "outcome"}
 
 
 class VariantFile(BaseModel):
@@ -46,13 +46,15 @@ class VariantFile(BaseModel):
     set: dict[str, Any] = Field(default_factory=dict)
     drop_events: list[str] = Field(default_factory=list)
     events: list[dict[str, Any]] = Field(default_factory=list)
+    outcome: dict[str, Any] | None = None  # a past case's record (checked after merging)
 
 
 def _apply_variant(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """A variant names a ``base`` scenario and lists only what it changes.
 
     ``[meta]`` keys replace the base's, ``[set]`` changes numbers by dotted path (checked against
-    the base), ``drop_events`` removes base events by id and ``[[events]]`` adds new ones. The
+    the base), ``drop_events`` removes base events by id and ``[[events]]`` adds new ones; a past
+    case's ``[outcome]`` is the variant's own (a base's is never inherited). The
     result is validated like any scenario, so a variant can never be less checked than a file.
     """
     src = path.name
@@ -91,6 +93,9 @@ def _apply_variant(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> 
         ) from None
     merged = copy.deepcopy(dict(base.raw))
     merged["meta"] = {**merged["meta"], **raw.get("meta", {}), "variant_of": base.name}
+    merged.pop("outcome", None)  # a past case's outcome belongs to its file: never inherited
+    if "outcome" in raw:
+        merged["outcome"] = raw["outcome"]
     problems: list[str] = []  # every problem of the variant at once, as for scenario files
     drop = raw.get("drop_events", [])
     known = [e.id for e in base.spec.events]

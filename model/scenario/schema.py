@@ -172,6 +172,21 @@ class Outcomes(_Strict):
     bypass: list[ActorId] | None = None  # allies of the engager (default: all of them)
 
 
+class CaseOutcome(_Strict):
+    """What happened, for a past case written as of ``meta.start`` (docs/CASES.md). Not model
+    input: the model never reads it; `summit score` compares the forecast with it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    summit: bool  # the two principals met (and talked) within the horizon
+    summit_date: dt.date | None = None  # first day of that meeting; only with summit = true
+    announced: dt.date | None = None  # when the meeting was first announced in public
+    agreement: bool  # the meeting ended in a jointly issued agreement on the negotiated issues
+    what: str = Field(min_length=1)  # what happened, in a sentence
+    alliances: str = Field(min_length=1)  # what happened to the engager's alliances
+    sources: list[str] = Field(min_length=1)  # where the outcome is recorded (outlet, date)
+
+
 class ScenarioFile(_Strict):
     meta: Meta
     issues: dict[Slug, Issue] = Field(min_length=1)
@@ -181,3 +196,4 @@ class ScenarioFile(_Strict):
     model: ModelParams = Field(default_factory=ModelParams)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     outcomes: Outcomes = Field(default_factory=Outcomes)
+    outcome: CaseOutcome | None = None  # a past case's record of what happened
