@@ -107,11 +107,18 @@ def report_view(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def format_table(summary: pd.DataFrame, fmt: str = "md") -> str:
+def machine_readable(frame: pd.DataFrame, fmt: str) -> str | None:
+    """``frame`` as CSV or JSON at full precision; None for the report formats (md, latex)."""
     if fmt == "csv":
-        return summary.to_csv(index=False).rstrip("\n")
+        return frame.to_csv(index=False).rstrip("\n")
     if fmt == "json":
-        return json.dumps(json_records(summary), indent=2, allow_nan=False)
+        return json.dumps(json_records(frame), indent=2, allow_nan=False)
+    return None
+
+
+def format_table(summary: pd.DataFrame, fmt: str = "md") -> str:
+    if (text := machine_readable(summary, fmt)) is not None:
+        return text
     view = report_view(summary)
     if fmt == "md":
         return markdown_table(view, left=["scenario"]) + "\n\n" + "\n".join(NOTES)
@@ -202,10 +209,8 @@ def timeline(runs: pd.DataFrame, start: dt.date, weeks: int, every: int = 4) -> 
 
 
 def format_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
-    if fmt == "csv":
-        return df.to_csv(index=False).rstrip("\n")
-    if fmt == "json":
-        return json.dumps(json_records(df), indent=2, allow_nan=False)
+    if (text := machine_readable(df, fmt)) is not None:
+        return text
     view = pd.DataFrame(
         {
             "weeks": df["week"].astype(int),

@@ -5,7 +5,6 @@ the strain companion of P(summit by date)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 
 from model.errors import ExperimentError
 from model.results.stats import mean_ci, wilson
-from model.results.tables import json_records, latex_table, markdown_table
+from model.results.tables import latex_table, machine_readable, markdown_table
 
 _PATH = re.compile(r"^strain_w(\d+)$")
 
@@ -56,10 +55,8 @@ def strain_timeline(runs: pd.DataFrame, start: dt.date, high: float) -> pd.DataF
 
 def format_strain_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
     """The strain timeline in a format (also the merged summit + strain timeline for csv/json)."""
-    if fmt == "csv":
-        return df.to_csv(index=False).rstrip("\n")
-    if fmt == "json":
-        return json.dumps(json_records(df), indent=2, allow_nan=False)
+    if (text := machine_readable(df, fmt)) is not None:
+        return text
     rows = df.to_dict(orient="records")
     view = pd.DataFrame(
         {
