@@ -204,6 +204,27 @@ def test_eu_compromise_moves_part_of_the_way() -> None:
     assert pos[1, 0] > new[1, 0] > pos[0, 0]
 
 
+@pytest.mark.parametrize("runs", [1, 7, 50])
+def test_replication_blocks_cover_every_replication_once(runs: int) -> None:
+    """Blocks partition the replications in order, smaller ones for more actors."""
+    for actors in (3, 12, 30):
+        blocks = bargaining.replication_blocks(runs, actors)
+        assert [i for b in blocks for i in range(runs)[b]] == list(range(runs))
+    assert len(bargaining.replication_blocks(50, 30)) > len(bargaining.replication_blocks(50, 5))
+
+
+@pytest.mark.parametrize("rule", sorted(bargaining.STOCHASTIC))
+def test_replication_blocks_change_no_number(rule: Rule, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stochastic rules give bit-identical forecasts whether replications are computed
+    all at once or a few at a time (the blocks only keep temporaries small)."""
+    pos, sal, cap = table(40, actors=8, issues=2)
+    monkeypatch.setattr(bargaining, "CACHE_BLOCK", 10**12)  # one block
+    whole = run(rule, pos, sal, cap)
+    monkeypatch.setattr(bargaining, "CACHE_BLOCK", 3 * 8**3 * 2)  # blocks of 3 replications
+    assert len(bargaining.replication_blocks(RUNS, 8, 2)) > 1
+    np.testing.assert_array_equal(run(rule, pos, sal, cap), whole)
+
+
 def test_stochastic_rules_need_a_generator() -> None:
     """Randomness never comes from global state: a stochastic rule without rng is refused."""
     pos, sal, cap = table(60)
