@@ -1,20 +1,23 @@
 """Backtests: forecast real negotiations with known outcomes and score every rule.
 
 The data are the DEU III layout (Arregui & Perarnaud 2021, as prepared in
-``../shared/data/deu3/README.md``), read by `load_deu`:
+``../shared/data/deu3/README.md``), read by `load_deu` from the file exactly as distributed:
 
-- tab-separated, one header row;
+- tab- or comma-separated (a tab in the header line means tabs), quoted or not, one header row;
 - the first data row is the capability row: the identifier columns are empty and each actor's
   ``p<actor>`` cell holds its capability (a GDP share; the Commission and Parliament get
   Germany's);
 - then one row per issue: ``prnr`` proposal, ``isnr`` issue, ``counvte`` voting rule in the
-  Council (``QMV`` or ``Unan``), ``p<actor>`` position 0–100 and ``s<actor>`` salience 0–100 for
-  each actor (an actor is any ``p<name>`` column with a matching ``s<name>`` column), ``rp``
-  reference point, ``out`` outcome;
+  Council (``QMV`` or ``Unan``; ``QMV(n)``, a qualified-majority code with a qualifier, is read as
+  ``QMV`` and reported in `Negotiations.recoded`), ``p<actor>`` position 0–100 and ``s<actor>``
+  salience 0–100 for each actor (an actor is any ``p<name>`` column with a matching ``s<name>``
+  column), ``rp`` reference point, ``out`` outcome; other columns are ignored;
 - an empty position means the actor took no part in that issue (salience 0 here, whatever its
   salience cell says); a position without a salience (8 cells in the development half) gets the
   mean salience of the issue's other participants, neither more nor less keen than the rest;
-- issues without an outcome are left out (they cannot be scored).
+- issues that cannot be scored (no outcome, or no actor with a position and a salience > 0) are
+  left out and listed in `Negotiations.left_out`, not refused; a cell that breaks the layout (a
+  word where a number belongs, a value off the 0–100 scale, an unknown voting rule) is an error.
 
 A folder is read as every ``*.tsv`` file in it, each with its own capability row.
 
@@ -28,6 +31,7 @@ pretend there are 155 independent cases when there are 64 clusters, and give too
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -44,14 +48,41 @@ from model.rules import SCALE, Array, compromise
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "deu3"
 HIT = 10.0  # points: an error below this counts as a hit
 VOTING_RULES = ("QMV", "Unan")
+QMV_CODE = re.compile(r"QMV\s*\(\s*\d+\s*\)")  # e.g. QMV(10): qualified majority, with a qualifier
+NO_OUTCOME = "no outcome"
+NO_PARTICIPANT = "no actor with a position and a salience > 0"
 REQUIRED = ("prnr", "isnr", "counvte", "out")
 DEFAULT_RUNS = 100  # replications per issue for the stochastic rules
 DEFAULT_BOOT = 2000  # bootstrap resamples
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """An issue row that cannot be scored, and why (`NO_OUTCOME`, `NO_PARTICIPANT`)."""
+
+    source: str
+    row: int  # line in the file (the header is line 1)
+    issue: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recoded:
+    """A voting-rule code read as one of `VOTING_RULES`, e.g. ``QMV(10)`` read as ``QMV``."""
+
+    source: str
+    row: int
+    issue: str
+    code: str
+    read_as: str
+
+
+@dataclass(frozen=True)
 class Negotiations:
-    """N issues with known outcomes; A actors, absent ones with NaN position and salience 0."""
+    """N issues with known outcomes; A actors, absent ones with NaN position and salience 0.
+
+    ``left_out`` lists the issue rows of the file(s) that could not be scored, ``recoded`` the
+    voting-rule codes read as another (see `left_out_warning` and `recode_notes`)."""
 
     source: str
     actors: tuple[str, ...]
@@ -63,6 +94,8 @@ class Negotiations:
     salience: Array  # (N, A), 0–1
     reference: Array  # (N,), NaN where not coded
     outcome: Array  # (N,)
+    left_out: tuple[LeftOut, ...] = ()
+    recoded: tuple[Recoded, ...] = ()
 
     def __len__(self) -> int:
         return len(self.issue)
@@ -92,13 +125,14 @@ def load_deu(path: str | Path) -> Negotiations:
 def _load_file(path: Path) -> Negotiations:
     name = path.name
     try:
-        raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        raw = pd.read_csv(
+            path, sep=_separator(path), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
     except FileNotFoundError:
         raise ScenarioError([problem(name, "", "file must exist", str(path))]) from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ScenarioError(
-            [problem(name, "", "must be a tab-separated table", str(exc))]
-        ) from None
+        rule = "must be a comma- or tab-separated table"
+        raise ScenarioError([problem(name, "", rule, str(exc).strip())]) from None
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise ScenarioError([problem(name, f"header.{missing[0]}", "column must exist", "missing")])
@@ -113,31 +147,113 @@ def _load_file(path: Path) -> Negotiations:
     problems: list[str] = []
     cap = _numbers(name, raw.iloc[:1], ["p" + a for a in actors], problems)[0]
     body = raw.iloc[1:]
-    body = body[body["out"].str.strip() != ""]
+    no_outcome = body["out"].str.strip() == ""
+    left_out = [_left_out(name, body[no_outcome], NO_OUTCOME)]
+    body = body[~no_outcome]
     pos = _numbers(name, body, ["p" + a for a in actors], problems)
     sal = _numbers(name, body, ["s" + a for a in actors], problems)
     out = _numbers(name, body, ["out"], problems)[:, 0]
     rp = _numbers(name, body, ["rp"], problems)[:, 0] if "rp" in body else None
-    voting = tuple(body["counvte"].str.strip())
-    for r, v in zip(_row_numbers(body), voting, strict=True):
-        if v not in VOTING_RULES:
-            problems.append(problem(name, f"row {r}.counvte", "must be QMV or Unan", v))
+    voting, recoded = _voting_rules(name, body, problems)
     _check_values(name, actors, cap, pos, sal, out, body, problems)
     if problems:
         raise ScenarioError(problems)
+    # an issue nobody takes part in (or cares about) has nothing to forecast from
+    scoreable = np.any(np.isfinite(pos) & (np.nan_to_num(sal, nan=1.0) > 0), axis=1)
+    left_out.append(_left_out(name, body[~scoreable], NO_PARTICIPANT))
+    keep = np.flatnonzero(scoreable)
+    if keep.size == 0:
+        rule = "needs an issue with an outcome and an actor with a position"
+        raise ScenarioError([problem(name, "", rule, "none")])
+    body, pos, sal, out = body.iloc[keep], pos[keep], sal[keep], out[keep]
+    kept_rows = set(_row_numbers(body))
     sal = _impute_salience(pos, sal) / SCALE
     return Negotiations(
         source=name,
         actors=actors,
         proposal=tuple(body["prnr"].str.strip()),
         issue=tuple(body["isnr"].str.strip()),
-        voting=voting,
+        voting=tuple(voting[i] for i in keep),
         capability=np.tile(cap, (len(body), 1)),
         position=pos,
         salience=np.where(np.isfinite(pos), sal, 0.0),
-        reference=rp if rp is not None else np.full(len(body), np.nan),
+        reference=rp[keep] if rp is not None else np.full(len(body), np.nan),
         outcome=out,
+        left_out=tuple(sorted((x for part in left_out for x in part), key=lambda x: x.row)),
+        recoded=tuple(r for r in recoded if r.row in kept_rows),
     )
+
+
+def _separator(path: Path) -> str:
+    """Tab if the header line holds a tab (the DEU III files as distributed), else comma."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as f:
+            header = f.readline()
+    except OSError:
+        return "\t"  # let the reader report the problem
+    return "\t" if "\t" in header else ","
+
+
+def _voting_rules(
+    name: str, body: pd.DataFrame, problems: list[str]
+) -> tuple[list[str], list[Recoded]]:
+    """Each row's voting rule; ``QMV(n)`` is qualified majority with a qualifier, read as QMV."""
+    voting: list[str] = []
+    recoded: list[Recoded] = []
+    for r, v, issue in zip(
+        _row_numbers(body), body["counvte"].str.strip(), body["isnr"].str.strip(), strict=True
+    ):
+        if v not in VOTING_RULES and QMV_CODE.fullmatch(v):
+            recoded.append(Recoded(name, r, issue, v, "QMV"))
+            v = "QMV"
+        elif v not in VOTING_RULES:
+            problems.append(problem(name, f"row {r}.counvte", "must be QMV, QMV(n) or Unan", v))
+        voting.append(v)
+    return voting, recoded
+
+
+def _left_out(name: str, rows: pd.DataFrame, reason: str) -> list[LeftOut]:
+    return [
+        LeftOut(name, r, issue, reason)
+        for r, issue in zip(_row_numbers(rows), rows["isnr"].str.strip(), strict=True)
+    ]
+
+
+def left_out_warning(data: Negotiations) -> str | None:
+    """One line naming every issue row that was left out, and why; None if none was."""
+    if not data.left_out:
+        return None
+    sources = {x.source for x in data.left_out}
+    by_reason: dict[str, list[str]] = {}
+    for x in data.left_out:
+        where = f"row {x.row}" if len(sources) == 1 else f"{x.source} row {x.row}"
+        by_reason.setdefault(x.reason, []).append(f"{where} ({x.issue or 'no issue id'})")
+    n = len(data.left_out)
+    head = f"{data.source}: {n} of {n + len(data)} issues cannot be scored and are left out"
+    parts = [f"{reason}: {', '.join(rows)}" for reason, rows in by_reason.items()]
+    return f"warning: {head}; " + "; ".join(parts)
+
+
+def recode_notes(data: Negotiations) -> list[str]:
+    """One line per voting-rule code read as another, e.g. ``2 issues coded QMV(10) read as QMV
+    (qualified majority): rows 152, 153``."""
+    groups: dict[tuple[str, str], list[Recoded]] = {}
+    for r in data.recoded:
+        groups.setdefault((r.code, r.read_as), []).append(r)
+    sources = {r.source for r in data.recoded}
+    notes = []
+    for (code, read_as), rs in groups.items():
+        where = ", ".join(
+            f"{r.row} ({r.issue})" if len(sources) == 1 else f"{r.source} {r.row} ({r.issue})"
+            for r in rs
+        )
+        meaning = " (qualified majority)" if read_as == "QMV" else ""
+        n = len(rs)
+        notes.append(
+            f"{n} issue{'s' if n != 1 else ''} coded {code} read as {read_as}{meaning}: "
+            f"row{'s' if n != 1 else ''} {where}"
+        )
+    return notes
 
 
 def _row_numbers(frame: pd.DataFrame) -> list[int]:
@@ -184,8 +300,6 @@ def _check_values(
             )
     for i in np.flatnonzero(np.isfinite(out) & ((out < 0) | (out > SCALE))):
         problems.append(problem(name, f"row {lines[i]}.out", "must be in [0, 100]", float(out[i])))
-    for i in np.flatnonzero(~np.any(np.isfinite(pos) & (np.nan_to_num(sal, nan=1.0) > 0), axis=1)):
-        problems.append(problem(name, f"row {lines[i]}", "needs an actor with a position", "none"))
 
 
 def _impute_salience(pos: Array, sal: Array) -> Array:
@@ -220,6 +334,8 @@ def _concat(parts: list[Negotiations], source: str) -> Negotiations:
         salience=cat("salience"),
         reference=cat("reference"),
         outcome=cat("outcome"),
+        left_out=tuple(x for p in parts for x in p.left_out),
+        recoded=tuple(x for p in parts for x in p.recoded),
     )
 
 

@@ -161,12 +161,26 @@ def backtest_cmd(
     fmt: str,
 ) -> None:
     """Score the bargaining rules on negotiations with known outcomes (DEU layout DATA file or
-    folder): mean and median absolute error and hit rate (|error| < 10), by voting rule, with 95%
-    intervals from a bootstrap over proposals."""
-    from model.backtest import forecast_issues, load_deu, score
+    folder, comma- or tab-separated, e.g. the DEU III file as distributed): mean and median
+    absolute error and hit rate (|error| < 10), by voting rule, with 95% intervals from a
+    bootstrap over proposals.
+
+    Issues that cannot be scored (no outcome, no actor with a position) are left out and named
+    in one warning line on stderr; voting rules coded QMV(n) are read as QMV and noted."""
+    from model.backtest import (
+        forecast_issues,
+        left_out_warning,
+        load_deu,
+        recode_notes,
+        score,
+    )
 
     with _bad_input_exits():
         negotiations = load_deu(data)
+    warning = left_out_warning(negotiations)
+    if warning is not None:
+        click.echo(warning, err=True)
+    notes = recode_notes(negotiations)
     rules = rule_names or tuple(RULE_NAMES)
     with _progress(len(negotiations)) as bar:
         frame = forecast_issues(
@@ -181,13 +195,19 @@ def backtest_cmd(
         frame, boot=boot, seed=seed, baseline="compromise" if "compromise" in rules else rules[0]
     )
     if fmt == "csv":
+        for note in notes:  # stdout stays a plain CSV table
+            click.echo(f"note: {note}", err=True)
         click.echo(table.to_csv(index=False, float_format="%.3f").rstrip("\n"))
         return
+    left_out = f" ({len(negotiations.left_out)} left out)" if negotiations.left_out else ""
     click.echo(
-        f"{negotiations.source}: {len(negotiations)} issues, "
+        f"{negotiations.source}: {len(negotiations)} issues scored{left_out}, "
         f"{len(set(negotiations.proposal))} proposals; 95% intervals: bootstrap over proposals "
-        f"({boot} resamples, seed {seed}); d_mae: mean error minus the compromise model's.\n"
+        f"({boot} resamples, seed {seed}); d_mae: mean error minus the compromise model's."
     )
+    for note in notes:
+        click.echo(f"Note: {note}.")
+    click.echo("")
     click.echo(score_markdown(table))
 
 
