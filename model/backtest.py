@@ -31,10 +31,14 @@ pretend there are 155 independent cases when there are 64 clusters, and give too
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -365,6 +369,7 @@ def forecast_issues(
     settings: Settings = bargaining.DEFAULT,
     veto: Sequence[bool] = (False,),
     progress: Callable[[int], object] | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """One row per issue: identifiers, outcome and each rule's point forecast.
 
@@ -372,16 +377,16 @@ def forecast_issues(
     issue's voting rule (True, `veto_capability`; column ``<rule>+veto``). A stochastic rule's
     point forecast is the median over ``runs`` replications: the forecast that minimises the
     expected absolute error, the score used here.
+
+    ``workers`` > 1 forecasts issues in that many processes. Each issue's numbers depend only on
+    the issue and its own random stream (`issue_rng`), so they are the same for any ``workers``.
     """
-    variants = [(Rule(r), v) for r in rules for v in veto]
-    cols: dict[str, list[float]] = {column_name(r, v): [] for r, v in variants}
-    for n in range(len(data)):
-        pos, sal, cap = data.issue_arrays(n)
-        for r, v in variants:
-            c = veto_capability(cap, data.voting[n]) if v else cap
-            rng = issue_rng(seed, data.issue[n]) if r in bargaining.STOCHASTIC else None
-            draws = bargaining.forecast(r, pos, sal, c, rng=rng, runs=runs, settings=settings)
-            cols[column_name(r, v)].append(float(np.median(draws[:, 0])))
+    variants = tuple((Rule(r), v) for r in rules for v in veto)
+    tasks = [(*data.issue_arrays(n), data.voting[n], data.issue[n]) for n in range(len(data))]
+    job = partial(_forecast_issue, variants=variants, runs=runs, seed=seed, settings=settings)
+    values = np.full((len(data), len(variants)), np.nan)
+    for n, row in _run_issues(job, tasks, workers):
+        values[n] = row
         if progress is not None:
             progress(1)
     frame = pd.DataFrame(
@@ -392,9 +397,64 @@ def forecast_issues(
             "outcome": data.outcome,
         }
     )
-    for name, values in cols.items():
-        frame[name] = values
+    for j, (r, v) in enumerate(variants):
+        frame[column_name(r, v)] = values[:, j]
     return frame
+
+
+IssueTask = tuple[Array, Array, Array, str, str]  # position, salience, capability, voting, issue
+
+
+def _forecast_issue(
+    task: IssueTask,
+    variants: tuple[tuple[Rule, bool], ...],
+    runs: int,
+    seed: int,
+    settings: Settings,
+) -> list[float]:
+    """One issue's point forecast by each (rule, veto) variant.
+
+    A variant whose capabilities equal another's (``+veto`` on a QMV issue) has the same inputs
+    and the same random stream, hence the same forecast: it is computed once.
+    """
+    pos, sal, cap, voting, issue = task
+    done: dict[tuple[Rule, bytes], float] = {}
+    out = []
+    for r, v in variants:
+        c = veto_capability(cap, voting) if v else cap
+        key = (r, c.tobytes())
+        if key not in done:
+            rng = issue_rng(seed, issue) if r in bargaining.STOCHASTIC else None
+            draws = bargaining.forecast(r, pos, sal, c, rng=rng, runs=runs, settings=settings)
+            done[key] = float(np.median(draws[:, 0]))
+        out.append(done[key])
+    return out
+
+
+def _run_issues(
+    job: Callable[[IssueTask], list[float]], tasks: list[IssueTask], workers: int
+) -> Iterator[tuple[int, list[float]]]:
+    """(index, result) of ``job`` on every task, in process order when ``workers`` > 1."""
+    if workers <= 1 or len(tasks) < 2:
+        for n, task in enumerate(tasks):
+            yield n, job(task)
+        return
+    # largest issues first (the pairwise contests cost ~ participants³), so no worker is left
+    # with a big one at the end
+    order = sorted(range(len(tasks)), key=lambda n: -len(tasks[n][0]))
+    # spawn, not fork: forking a process that runs threads (the progress bar's) is unsafe
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        futures = {pool.submit(job, tasks[n]): n for n in order}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 # ---------------------------------------------------------------- scoring

@@ -150,6 +150,14 @@ def forecast_cmd(
     show_default=True,
     help="Also score each rule with equal capabilities under unanimity (<rule>+veto).",
 )
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes forecasting issues in parallel [default: the CPUs available]. The numbers "
+    "do not depend on it.",
+)
 @click.option("--format", "fmt", type=TABLE_FORMATS, default="md", show_default=True)
 def backtest_cmd(
     data: Path,
@@ -158,6 +166,7 @@ def backtest_cmd(
     runs: int,
     rule_names: tuple[str, ...],
     veto: bool,
+    workers: int | None,
     fmt: str,
 ) -> None:
     """Score the bargaining rules on negotiations with known outcomes (DEU layout DATA file or
@@ -168,6 +177,7 @@ def backtest_cmd(
     Issues that cannot be scored (no outcome, no actor with a position) are left out and named
     in one warning line on stderr; voting rules coded QMV(n) are read as QMV and noted."""
     from model.backtest import (
+        available_cpus,
         forecast_issues,
         left_out_warning,
         load_deu,
@@ -190,6 +200,7 @@ def backtest_cmd(
             seed=seed,
             veto=(False, True) if veto else (False,),
             progress=bar,
+            workers=workers or available_cpus(),
         )
     table = score(
         frame, boot=boot, seed=seed, baseline="compromise" if "compromise" in rules else rules[0]

@@ -176,7 +176,9 @@ def test_a_file_with_nothing_to_score_is_an_error(tmp_path: Path) -> None:
 def test_backtest_reads_the_published_layout() -> None:
     """`summit backtest` on a file like deu3.csv as distributed: exit 0, the QMV(n) note in the
     report, exactly one warning line naming the rows left out, and the right issue counts."""
-    res = CliRunner().invoke(backtest_cmd, [str(PUBLISHED_LIKE), "--boot", "100", "--runs", "3"])
+    res = CliRunner().invoke(
+        backtest_cmd, [str(PUBLISHED_LIKE), "--boot", "100", "--runs", "3", "--workers", "1"]
+    )
     assert res.exit_code == 0, res.output
     assert res.stderr.splitlines() == [
         "warning: deu_published_like.csv: 2 of 6 issues cannot be scored and are left out; "
@@ -189,7 +191,7 @@ def test_backtest_reads_the_published_layout() -> None:
     )
     csv_res = CliRunner().invoke(
         backtest_cmd,
-        [str(PUBLISHED_LIKE), "--boot", "100", "--runs", "3", "--format", "csv"],
+        [str(PUBLISHED_LIKE), "--boot", "100", "--runs", "3", "--format", "csv", "-w", "1"],
     )
     assert csv_res.exit_code == 0, csv_res.output
     table = pd.read_csv(io.StringIO(csv_res.stdout))  # stdout is the table alone
@@ -206,6 +208,16 @@ def test_backtest_refuses_a_file_that_is_not_deu_like() -> None:
     assert res.stderr.strip() == (
         "actor_table_example.csv: header.prnr: column must exist; got 'missing'"
     )
+
+
+def test_forecasts_do_not_depend_on_workers() -> None:
+    """Issues forecast in two processes give exactly the numbers of one process: each issue has
+    its own random stream, whatever order the processes finish in."""
+    data = load_deu(PUBLISHED_LIKE)
+    rules, veto = ["ktab", "challenge", "eu"], (False, True)
+    serial = forecast_issues(data, rules, runs=4, seed=7, veto=veto, workers=1)
+    parallel = forecast_issues(data, rules, runs=4, seed=7, veto=veto, workers=2)
+    pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
 
 
 def test_veto_equalises_capabilities_only_under_unanimity(tmp_path: Path) -> None:
