@@ -469,14 +469,36 @@ def cluster_bootstrap(
     return members, draws
 
 
-def _resampled(
-    values: Array, members: list[np.ndarray], draws: np.ndarray, stat: Callable[[Array], float]
-) -> Array:
-    out = np.empty(len(draws))
-    for b, pick in enumerate(draws):
-        idx = np.concatenate([members[g] for g in pick])
-        out[b] = stat(values[idx]) if idx.size else np.nan
-    return out
+def resample_counts(members: list[np.ndarray], draws: np.ndarray) -> np.ndarray:
+    """(boot, N) how often each issue is in each resample of `cluster_bootstrap`."""
+    boot, groups = draws.shape
+    n_issues = sum(len(m) for m in members)
+    per_group = np.bincount(
+        (np.arange(boot)[:, None] * groups + draws).ravel(), minlength=boot * groups
+    ).reshape(boot, groups)
+    group_of = np.empty(n_issues, dtype=int)
+    for g, m in enumerate(members):
+        group_of[m] = g
+    return per_group[:, group_of].astype(float)
+
+
+def _resampled_mean(values: Array, counts: np.ndarray) -> Array:
+    """Each resample's mean of ``values`` (issues counted as often as they were drawn)."""
+    n = counts.sum(axis=1)
+    total = (counts * values).sum(axis=1)
+    return np.where(n > 0, total / np.where(n > 0, n, 1.0), np.nan)
+
+
+def _resampled_median(values: Array, counts: np.ndarray) -> Array:
+    """Each resample's median: the middle value(s) of the sorted values, counted with weights;
+    the mean of the two middle values when the count is even, as `np.median`."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    cum = np.cumsum(counts[:, order], axis=1)
+    n = cum[:, -1]
+    lower = np.argmax(cum > ((n - 1) // 2)[:, None], axis=1)
+    upper = np.argmax(cum > (n // 2)[:, None], axis=1)
+    return np.where(n > 0, 0.5 * (v[lower] + v[upper]), np.nan)
 
 
 def _interval(samples: Array) -> tuple[float, float]:
@@ -509,12 +531,12 @@ def score(
         sub = frame if group == "all" else frame[frame["voting"] == group]
         if sub.empty:
             continue
-        members, draws = cluster_bootstrap(sub["proposal"].tolist(), boot, seed)
+        counts = resample_counts(*cluster_bootstrap(sub["proposal"].tolist(), boot, seed))
         y = sub["outcome"].to_numpy(float)
         base_err = np.abs(sub[baseline].to_numpy(float) - y) if baseline in sub else None
         for rule in rules:
             err = np.abs(sub[rule].to_numpy(float) - y)
-            rows.append(_score_row(rule, group, sub, err, base_err, members, draws))
+            rows.append(_score_row(rule, group, sub, err, base_err, counts))
     return pd.DataFrame(rows)
 
 
@@ -524,25 +546,26 @@ def _score_row(
     sub: pd.DataFrame,
     err: Array,
     base_err: Array | None,
-    members: list[np.ndarray],
-    draws: np.ndarray,
+    counts: np.ndarray,
 ) -> dict[str, object]:
-    def hit(e: Array) -> float:
-        return float(np.mean(e < HIT))
-
+    hits = (err < HIT).astype(float)
     row: dict[str, object] = {
         "rule": rule,
         "voting": group,
         "issues": len(sub),
         "proposals": sub["proposal"].nunique(),
     }
-    for name, stat in (("mae", np.mean), ("median_ae", np.median), ("hit", hit)):
-        row[name] = float(stat(err))
-        row[f"{name}_lo"], row[f"{name}_hi"] = _interval(_resampled(err, members, draws, stat))
+    for name, values, point, resampled in (
+        ("mae", err, np.mean, _resampled_mean),
+        ("median_ae", err, np.median, _resampled_median),
+        ("hit", hits, np.mean, _resampled_mean),
+    ):
+        row[name] = float(point(values))
+        row[f"{name}_lo"], row[f"{name}_hi"] = _interval(resampled(values, counts))
     if base_err is not None:
         diff = err - base_err
         row["d_mae"] = float(np.mean(diff))
-        row["d_mae_lo"], row["d_mae_hi"] = _interval(_resampled(diff, members, draws, np.mean))
+        row["d_mae_lo"], row["d_mae_hi"] = _interval(_resampled_mean(diff, counts))
     return row
 
 

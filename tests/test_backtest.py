@@ -21,6 +21,7 @@ from model.backtest import (
     cross_validate,
     forecast_issues,
     load_deu,
+    resample_counts,
     score,
 )
 from model.cli_bargaining import backtest_cmd
@@ -273,6 +274,33 @@ def test_bootstrap_resamples_whole_proposals() -> None:
     members, draws = cluster_bootstrap(["a", "a", "b", "c", "c", "c"], boot=50, seed=0)
     assert sorted(len(m) for m in members) == [1, 2, 3]
     assert draws.shape == (50, 3) and draws.max() < 3
+    counts = resample_counts(members, draws)
+    assert counts.shape == (50, 6)
+    # issues of one proposal are always drawn together, as often as their proposal
+    assert (counts[:, 0] == counts[:, 1]).all() and (counts[:, 3] == counts[:, 5]).all()
+    np.testing.assert_array_equal(
+        counts.sum(axis=1), [sum(len(members[g]) for g in d) for d in draws]
+    )
+
+
+def test_bootstrap_statistics_match_explicit_resamples() -> None:
+    """The resample statistics, computed from counts, equal the mean, median and hit rate of
+    each resample written out issue by issue (median and hit rate exactly, with ties and even
+    counts)."""
+    frame = synthetic_frame(5, proposals=12)
+    frame["compromise"] = frame["outcome"] + np.round(frame["compromise"] - frame["outcome"])
+    members, draws = cluster_bootstrap(frame["proposal"].tolist(), boot=300, seed=9)
+    err = np.abs(frame["compromise"] - frame["outcome"]).to_numpy()
+    table = score(frame, rules=["compromise"], boot=300, seed=9).iloc[0]
+    explicit = [err[np.concatenate([members[g] for g in d])] for d in draws]
+    for name, stat, tol in (
+        ("mae", np.mean, 1e-9),  # sums in another order: equal to rounding
+        ("median_ae", np.median, 0.0),
+        ("hit", lambda e: np.mean(e < 10), 0.0),
+    ):
+        lo, hi = np.percentile([stat(e) for e in explicit], [2.5, 97.5])
+        assert table[f"{name}_lo"] == pytest.approx(lo, abs=tol)
+        assert table[f"{name}_hi"] == pytest.approx(hi, abs=tol)
 
 
 def test_cross_validation_never_sees_the_scored_proposal() -> None:
