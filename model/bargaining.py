@@ -71,12 +71,15 @@ class Settings:
 
 
 DEFAULT = Settings()
-CACHE_BLOCK = 100_000  # elements of one (replications, A, A, A, K) temporary computed at once
+# elements of one (replications, A, A, A, K) temporary computed at once (0.56 MB). Of 16k–150k
+# tried on the ktab and challenge forecasts at 12–28 actors, 50k–100k were fastest; from 100k on,
+# allocations start to fault in fresh pages (system time), below 50k per-call overhead grows
+CACHE_BLOCK = 70_000
 
 
 def replication_blocks(runs: int, n_actors: int, n_issues: int = 1) -> list[slice]:
     """Split ``runs`` replications into blocks whose (r, A, A, A, K) temporaries (the pairwise
-    contests of the stochastic rules) stay near `CACHE_BLOCK` elements, about 1 MB.
+    contests of the stochastic rules) stay near `CACHE_BLOCK` elements.
 
     The rules are elementwise across replications, so a block's numbers are the same as when all
     replications are computed together; small temporaries stay in cache, which at 15–30 actors is
