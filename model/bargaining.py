@@ -130,11 +130,14 @@ def support(pos: Array, weight: Array) -> tuple[Array, Array]:
     """Weighted votes in every pairwise contest: (for i over j, for j over i), each (..., i, j, k).
 
     Actor m gives i over j the vote w_m (|x_m − x_j| − |x_m − x_i|) / 100 when positive (Bueno de
-    Mesquita 1994; Scholz et al. 2011, section 4); its negative part is support for j.
+    Mesquita 1994; Scholz et al. 2011, section 4); its negative part is support for j. The votes
+    are antisymmetric in floating point too (a − b = −(b − a) exactly), so the support for j over
+    i is the transpose of the support for i over j, not a second sum.
     """
     d = pair_gaps(pos)  # (..., m, i, k)
     v = weight[..., :, None, None, :] * (d[..., :, None, :, :] - d[..., :, :, None, :])
-    return np.sum(np.maximum(v, 0.0), axis=-4), np.sum(np.maximum(-v, 0.0), axis=-4)
+    pro = np.sum(np.maximum(v, 0.0), axis=-4)
+    return pro, np.swapaxes(pro, -3, -2)
 
 
 def active(sal: Array, cap: Array) -> BoolArray:
