@@ -145,6 +145,20 @@ def active(sal: Array, cap: Array) -> BoolArray:
     return salience_weights(sal, cap) > 0
 
 
+def weighted_actors(sal: Array, cap: Array) -> np.ndarray | None:
+    """Indices of the actors with capability × salience > 0 somewhere (any issue, any leading
+    index); None when that is every actor, or none.
+
+    Every rule gives the other actors no influence on anyone (tested), so the stochastic rules
+    leave them out of their (R, A, A, A) contests: 13% less work on DEU III, where 5% of the
+    participants have salience 0. Random numbers are still drawn for every actor and then
+    subset, so no one else's draws change.
+    """
+    w = active(sal, cap)
+    keep = np.flatnonzero(np.any(w, axis=(*range(w.ndim - 2), w.ndim - 1)))
+    return None if keep.size in (0, w.shape[-2]) else keep
+
+
 # ---------------------------------------------------------------- expected utility (BdM/Scholz)
 def eu_challenge(
     pos: Array, sal: Array, cap: Array, q: float, t: float
@@ -286,12 +300,20 @@ def ktab_round(pos: Array, sal: Array, cap: Array, u: Array, power: float = 2.0)
 def ktab_forecast(
     pos: Array, sal: Array, cap: Array, rng: np.random.Generator, runs: int, settings: Settings
 ) -> Array:
-    """(runs, ..., K): the compromise of the positions once no one moves (or ``ktab_rounds``)."""
-    x = np.broadcast_to(pos, (runs, *pos.shape)).copy()
+    """(runs, ..., K): the compromise of the positions once no one moves (or ``ktab_rounds``).
+
+    Actors without weight never settle a bargain (they are in no live pair), so they neither move
+    nor move anyone: they are left out (`weighted_actors`)."""
     a = pos.shape[-2]
-    blocks = replication_blocks(runs, a, pos.shape[-1])
+    keep = weighted_actors(sal, cap)
+    if keep is not None:
+        pos, sal, cap = pos[..., keep, :], sal[..., keep, :], cap[..., keep]
+    x = np.broadcast_to(pos, (runs, *pos.shape)).copy()
+    blocks = replication_blocks(runs, x.shape[-2], pos.shape[-1])
     for _ in range(settings.ktab_rounds):
         u = rng.random((*x.shape[:-2], a, a, x.shape[-1]))
+        if keep is not None:
+            u = u[..., keep[:, None], keep, :]
         new = np.empty_like(x)
         for b in blocks:
             new[b] = ktab_round(x[b], sal, cap, u[b], settings.ktab_power)
@@ -358,17 +380,26 @@ def challenge_forecast(
     pos: Array, sal: Array, cap: Array, rng: np.random.Generator, runs: int, settings: Settings
 ) -> Array:
     """(runs, ..., K): the summit model's challenge rule for ``challenge_rounds`` rounds, anchored
-    as in the summit model; the compromise of the final positions."""
+    as in the summit model; the compromise of the final positions.
+
+    An actor without weight never challenges (its gain is 0) and moves no one (no one's influence
+    weight is on it), so it is left out (`weighted_actors`); where it would have moved has weight
+    0 in the final compromise."""
 
     def one(x1: Array, s: Array, c: Array) -> Array:
         a = x1.shape[-2]
-        ties = all_ties(a)
+        keep = weighted_actors(s, c)
+        if keep is not None:
+            x1, s, c = x1[..., keep, :], s[..., keep, :], c[..., keep]
+        ties = all_ties(x1.shape[-2])
         lam = susceptibility(s, settings)
         x0 = np.broadcast_to(x1, (runs, *x1.shape))
         x = x0.copy()
-        blocks = replication_blocks(runs, a)
+        blocks = replication_blocks(runs, x1.shape[-2])
         for _ in range(settings.challenge_rounds):
             u = rng.random((*x.shape[:-2], a, a, 1))
+            if keep is not None:
+                u = u[..., keep[:, None], keep, :]
             new = np.empty_like(x)
             for b in blocks:
                 target, _ = rules.challenge_target(

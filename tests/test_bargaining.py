@@ -225,6 +225,21 @@ def test_replication_blocks_change_no_number(rule: Rule, monkeypatch: pytest.Mon
     np.testing.assert_array_equal(run(rule, pos, sal, cap), whole)
 
 
+@pytest.mark.parametrize("rule", sorted(bargaining.STOCHASTIC))
+def test_actors_without_weight_are_left_out_without_changing_draws(
+    rule: Rule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stochastic rules skip actors with salience 0 in their contests, drawing everyone's
+    random numbers first: the forecast is that of the full computation."""
+    pos, sal, cap = table(41, actors=7, issues=2)
+    sal[[1, 4]] = 0.0
+    keep = bargaining.weighted_actors(sal, cap)
+    assert keep is not None and list(keep) == [0, 2, 3, 5, 6]
+    skipped = run(rule, pos, sal, cap)
+    monkeypatch.setattr(bargaining, "weighted_actors", lambda s, c: None)
+    np.testing.assert_allclose(skipped, run(rule, pos, sal, cap), rtol=0, atol=1e-9)
+
+
 def test_stochastic_rules_need_a_generator() -> None:
     """Randomness never comes from global state: a stochastic rule without rng is refused."""
     pos, sal, cap = table(60)
