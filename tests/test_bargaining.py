@@ -240,6 +240,23 @@ def test_actors_without_weight_are_left_out_without_changing_draws(
     np.testing.assert_allclose(skipped, run(rule, pos, sal, cap), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("actors", [2, 9, 30])
+def test_compromise_by_accumulate_is_rules_compromise(actors: int) -> None:
+    """The KTAB round's compromise gives the very numbers of `rules.compromise` (same additions in
+    the same order), with replications in front and an issue nobody cares about."""
+    g = np.random.default_rng(actors)
+    pos = g.uniform(0, 100, (5, actors, 3))
+    sal = g.uniform(0, 1, (actors, 3))
+    cap = g.uniform(0.1, 4, actors)
+    np.testing.assert_array_equal(
+        bargaining.compromise(pos, sal, cap), rules.compromise(pos, sal, cap)
+    )
+    sal[:, 1] = 0.0
+    np.testing.assert_array_equal(
+        bargaining.compromise(pos, sal, cap), rules.compromise(pos, sal, cap)
+    )
+
+
 def test_stochastic_rules_need_a_generator() -> None:
     """Randomness never comes from global state: a stochastic rule without rng is refused."""
     pos, sal, cap = table(60)
