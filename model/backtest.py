@@ -36,7 +36,7 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -434,20 +434,36 @@ def _forecast_issue(
 def _run_issues(
     job: Callable[[IssueTask], list[float]], tasks: list[IssueTask], workers: int
 ) -> Iterator[tuple[int, list[float]]]:
-    """(index, result) of ``job`` on every task, in process order when ``workers`` > 1."""
+    """(index, result) of ``job`` on every task, computed by ``workers`` processes: this one and
+    ``workers`` − 1 spawned ones, in the order they finish."""
     if workers <= 1 or len(tasks) < 2:
         for n, task in enumerate(tasks):
             yield n, job(task)
         return
-    # largest issues first (the pairwise contests cost ~ participants³), so no worker is left
+    # largest issues first (the pairwise contests cost ~ participants³), so no process is left
     # with a big one at the end
     order = sorted(range(len(tasks)), key=lambda n: -len(tasks[n][0]))
     # spawn, not fork: forking a process that runs threads (the progress bar's) is unsafe
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-        futures = {pool.submit(job, tasks[n]): n for n in order}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)) - 1, mp_context=context)
+    try:
+        futures = [(n, pool.submit(job, tasks[n])) for n in order]
+        reported: set[int] = set()
+        for n, future in futures:
+            # this process takes every task the pool has not started: it computes from the start,
+            # while the spawned processes are still importing, and the load balances itself
+            if future.cancel():
+                reported.add(n)
+                yield n, job(tasks[n])
+            for m, other in futures:
+                if m not in reported and other.done() and not other.cancelled():
+                    reported.add(m)
+                    yield m, other.result()
+        for m, other in futures:
+            if m not in reported:
+                yield m, other.result()
+    finally:  # on an error or an early stop, do not finish the queued issues first
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def available_cpus() -> int:
