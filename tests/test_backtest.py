@@ -4,25 +4,35 @@ peeks at the proposal it scores, and bad data files give one-line errors."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from model.cli.forecasting import backtest_cmd
+
 from model.errors import ScenarioError
 from model.forecasting.backtest import (
     DEFAULT_DATA,
+    NO_OUTCOME,
+    NO_PARTICIPANT,
     cluster_bootstrap,
     cross_validate,
     forecast_issues,
     load_deu,
+    resample_counts,
     score,
 )
 
 DEV = DEFAULT_DATA / "deu3_dev.tsv"
+# Hand-made, in the layout of deu3.csv as its authors distribute it: comma-separated here, quoted
+# strings, extra columns, a capability row with a blank counvte, two issues coded QMV(10), one
+# issue nobody has a position on (row 5) and one without an outcome (row 6). Values invented.
+PUBLISHED_LIKE = Path(__file__).parent / "data" / "deu_published_like.csv"
+EXAMPLE_TABLE = Path(__file__).parent.parent / "examples" / "actor_table_example.csv"
 
 HEADER = ["prnr", "isnr", "counvte", "pcom", "pde", "pfr", "scom", "sde", "sfr", "rp", "out"]
 CAPS = ["", "", "", "4.1", "4.1", "2.8", "", "", "", "", ""]
@@ -90,7 +100,8 @@ def test_missing_salience_is_the_issue_mean(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
-        (2, "Unanimous", r"x.tsv: row 3.counvte: must be QMV or Unan; got 'Unanimous'"),
+        (2, "Unanimous", r"x.tsv: row 3.counvte: must be QMV, QMV\(n\) or Unan; got 'Unanimous'"),
+        (2, "QMV(ten)", r"x.tsv: row 3.counvte: must be QMV, QMV\(n\) or Unan; got 'QMV\(ten\)'"),
         (4, "forty", r"x.tsv: row 3.pde: must be a number; got 'forty'"),
         (7, "120", r"x.tsv: row 3.sde: must be in \[0, 100\]; got 120.0"),
         (10, "-5", r"x.tsv: row 3.out: must be in \[0, 100\]; got -5.0"),
@@ -122,6 +133,93 @@ def test_bad_layout_errors(tmp_path: Path) -> None:
         load_deu(write_deu(tmp_path / "x.tsv", caps=[*CAPS[:5], "0", *CAPS[6:]]))
     with pytest.raises(ScenarioError, match=r"^none.tsv: <top>: file must exist"):
         load_deu(tmp_path / "none.tsv")
+
+
+def test_published_layout_is_read_as_distributed() -> None:
+    """The published layout: comma-separated and quoted, extra columns ignored, QMV(n) read as
+    QMV and recorded, issues without outcome or without positions left out and recorded."""
+    data = load_deu(PUBLISHED_LIKE)
+    assert data.actors == ("com", "ep", "de", "fr", "pl")  # not "proc", which has no "sroc"
+    assert data.issue == ("x1i1", "x1i2", "x3i2", "x4i1")
+    assert data.proposal == ("x1", "x1", "x3", "x4")
+    assert data.voting == ("QMV", "QMV", "QMV", "Unan")
+    np.testing.assert_allclose(data.capability[0], [4.1, 4.1, 4.1, 2.8, 0.4])
+    np.testing.assert_allclose(data.outcome, [60, 30, 80, 40])
+    assert [(r.row, r.issue, r.code, r.read_as) for r in data.recoded] == [
+        (3, "x1i1", "QMV(10)", "QMV"),
+        (4, "x1i2", "QMV(10)", "QMV"),
+    ]
+    assert [(x.row, x.issue, x.reason) for x in data.left_out] == [
+        (5, "x2i1", NO_PARTICIPANT),
+        (6, "x3i1", NO_OUTCOME),
+    ]
+
+
+def test_tab_and_comma_separated_read_the_same(tmp_path: Path) -> None:
+    """The separator is taken from the header line: the same table with tabs reads the same."""
+    rows = list(csv.reader(PUBLISHED_LIKE.read_text().splitlines()))
+    tabbed = tmp_path / "deu_published_like.tsv"
+    with tabbed.open("w", newline="") as f:
+        csv.writer(f, delimiter="\t").writerows(rows)
+    a, b = load_deu(PUBLISHED_LIKE), load_deu(tabbed)
+    assert (a.issue, a.voting, a.left_out[0].row) == (b.issue, b.voting, b.left_out[0].row)
+    np.testing.assert_array_equal(a.position, b.position)
+    np.testing.assert_array_equal(a.salience, b.salience)
+
+
+def test_a_file_with_nothing_to_score_is_an_error(tmp_path: Path) -> None:
+    """Leaving rows out never leaves an empty backtest: no scoreable issue is bad input."""
+    rows = [[*r[:10], ""] for r in ISSUES]  # no outcomes at all
+    with pytest.raises(ScenarioError, match=r"^x.tsv: <top>: needs an issue with an outcome"):
+        load_deu(write_deu(tmp_path / "x.tsv", rows=rows))
+
+
+def test_backtest_reads_the_published_layout() -> None:
+    """`summit backtest` on a file like deu3.csv as distributed: exit 0, the QMV(n) note in the
+    report, exactly one warning line naming the rows left out, and the right issue counts."""
+    res = CliRunner().invoke(
+        backtest_cmd, [str(PUBLISHED_LIKE), "--boot", "100", "--runs", "3", "--workers", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert res.stderr.splitlines() == [
+        "warning: deu_published_like.csv: 2 of 6 issues cannot be scored and are left out; "
+        f"{NO_PARTICIPANT}: row 5 (x2i1); {NO_OUTCOME}: row 6 (x3i1)"
+    ]
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("deu_published_like.csv: 4 issues scored (2 left out), 3 proposals;")
+    assert lines[1] == (
+        "Note: 2 issues coded QMV(10) read as QMV (qualified majority): rows 3 (x1i1), 4 (x1i2)."
+    )
+    csv_res = CliRunner().invoke(
+        backtest_cmd,
+        [str(PUBLISHED_LIKE), "--boot", "100", "--runs", "3", "--format", "csv", "-w", "1"],
+    )
+    assert csv_res.exit_code == 0, csv_res.output
+    table = pd.read_csv(io.StringIO(csv_res.stdout))  # stdout is the table alone
+    counts = table.groupby("voting")["issues"].unique().to_dict()
+    assert {k: list(v) for k, v in counts.items()} == {"all": [4], "QMV": [3], "Unan": [1]}
+    assert csv_res.stderr.splitlines()[1].startswith("note: 2 issues coded QMV(10) read as QMV")
+
+
+def test_backtest_refuses_a_file_that_is_not_deu_like() -> None:
+    """A real format error still exits 2 with one line naming file, key, rule and value: here an
+    actor table (the `summit forecast` layout) given to `summit backtest`."""
+    res = CliRunner().invoke(backtest_cmd, [str(EXAMPLE_TABLE)])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        "actor_table_example.csv: header.prnr: column must exist; got 'missing'"
+    )
+
+
+def test_forecasts_do_not_depend_on_workers() -> None:
+    """Issues forecast in two or three processes give exactly the numbers of one process: each
+    issue has its own random stream, whichever process computes it and in whatever order."""
+    data = load_deu(PUBLISHED_LIKE)
+    rules, veto = ["ktab", "challenge", "eu"], (False, True)
+    serial = forecast_issues(data, rules, runs=4, seed=7, veto=veto, workers=1)
+    for workers in (2, 3):
+        parallel = forecast_issues(data, rules, runs=4, seed=7, veto=veto, workers=workers)
+        pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
 
 
 def test_veto_equalises_capabilities_only_under_unanimity(tmp_path: Path) -> None:
@@ -177,6 +275,33 @@ def test_bootstrap_resamples_whole_proposals() -> None:
     members, draws = cluster_bootstrap(["a", "a", "b", "c", "c", "c"], boot=50, seed=0)
     assert sorted(len(m) for m in members) == [1, 2, 3]
     assert draws.shape == (50, 3) and draws.max() < 3
+    counts = resample_counts(members, draws)
+    assert counts.shape == (50, 6)
+    # issues of one proposal are always drawn together, as often as their proposal
+    assert (counts[:, 0] == counts[:, 1]).all() and (counts[:, 3] == counts[:, 5]).all()
+    np.testing.assert_array_equal(
+        counts.sum(axis=1), [sum(len(members[g]) for g in d) for d in draws]
+    )
+
+
+def test_bootstrap_statistics_match_explicit_resamples() -> None:
+    """The resample statistics, computed from counts, equal the mean, median and hit rate of
+    each resample written out issue by issue (median and hit rate exactly, with ties and even
+    counts)."""
+    frame = synthetic_frame(5, proposals=12)
+    frame["compromise"] = frame["outcome"] + np.round(frame["compromise"] - frame["outcome"])
+    members, draws = cluster_bootstrap(frame["proposal"].tolist(), boot=300, seed=9)
+    err = np.abs(frame["compromise"] - frame["outcome"]).to_numpy()
+    table = score(frame, rules=["compromise"], boot=300, seed=9).iloc[0]
+    explicit = [err[np.concatenate([members[g] for g in d])] for d in draws]
+    for name, stat, tol in (
+        ("mae", np.mean, 1e-9),  # sums in another order: equal to rounding
+        ("median_ae", np.median, 0.0),
+        ("hit", lambda e: np.mean(e < 10), 0.0),
+    ):
+        lo, hi = np.percentile([stat(e) for e in explicit], [2.5, 97.5])
+        assert table[f"{name}_lo"] == pytest.approx(lo, abs=tol)
+        assert table[f"{name}_hi"] == pytest.approx(hi, abs=tol)
 
 
 def test_cross_validation_never_sees_the_scored_proposal() -> None:

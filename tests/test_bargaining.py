@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from model.cli.forecasting import forecast_cmd
+
 from model.errors import ScenarioError
-from model.forecasting import bargaining
+from model.forecasting import bargaining, dispatch
 from model.forecasting.actor_table import load_actor_table
 from model.forecasting.bargaining import Rule
 from model.sim import rules
@@ -33,7 +33,7 @@ def table(seed: int, actors: int = 6, issues: int = 2) -> tuple[np.ndarray, ...]
 
 def run(rule: Rule, pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, seed: int = 1) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return bargaining.forecast(rule, pos, sal, cap, rng=rng, runs=RUNS, settings=FAST)
+    return dispatch.forecast(rule, pos, sal, cap, rng=rng, runs=RUNS, settings=FAST)
 
 
 @pytest.mark.parametrize("rule", list(Rule))
@@ -205,18 +205,71 @@ def test_eu_compromise_moves_part_of_the_way() -> None:
     assert pos[1, 0] > new[1, 0] > pos[0, 0]
 
 
+@pytest.mark.parametrize("runs", [1, 7, 50])
+def test_replication_blocks_cover_every_replication_once(runs: int) -> None:
+    """Blocks partition the replications in order, smaller ones for more actors."""
+    for actors in (3, 12, 30):
+        blocks = bargaining.replication_blocks(runs, actors)
+        assert [i for b in blocks for i in range(runs)[b]] == list(range(runs))
+    assert len(bargaining.replication_blocks(50, 30)) > len(bargaining.replication_blocks(50, 5))
+
+
+@pytest.mark.parametrize("rule", sorted(bargaining.STOCHASTIC))
+def test_replication_blocks_change_no_number(rule: Rule, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stochastic rules give bit-identical forecasts whether replications are computed
+    all at once or a few at a time (the blocks only keep temporaries small)."""
+    pos, sal, cap = table(40, actors=8, issues=2)
+    monkeypatch.setattr(bargaining, "CACHE_BLOCK", 10**12)  # one block
+    whole = run(rule, pos, sal, cap)
+    monkeypatch.setattr(bargaining, "CACHE_BLOCK", 3 * 8**3 * 2)  # blocks of 3 replications
+    assert len(bargaining.replication_blocks(RUNS, 8, 2)) > 1
+    np.testing.assert_array_equal(run(rule, pos, sal, cap), whole)
+
+
+@pytest.mark.parametrize("rule", sorted(bargaining.STOCHASTIC))
+def test_actors_without_weight_are_left_out_without_changing_draws(
+    rule: Rule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stochastic rules skip actors with salience 0 in their contests, drawing everyone's
+    random numbers first: the forecast is that of the full computation."""
+    pos, sal, cap = table(41, actors=7, issues=2)
+    sal[[1, 4]] = 0.0
+    keep = bargaining.weighted_actors(sal, cap)
+    assert keep is not None and list(keep) == [0, 2, 3, 5, 6]
+    skipped = run(rule, pos, sal, cap)
+    monkeypatch.setattr(bargaining, "weighted_actors", lambda s, c: None)
+    np.testing.assert_allclose(skipped, run(rule, pos, sal, cap), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("actors", [2, 9, 30])
+def test_compromise_by_accumulate_is_rules_compromise(actors: int) -> None:
+    """The KTAB round's compromise gives the very numbers of `rules.compromise` (same additions in
+    the same order), with replications in front and an issue nobody cares about."""
+    g = np.random.default_rng(actors)
+    pos = g.uniform(0, 100, (5, actors, 3))
+    sal = g.uniform(0, 1, (actors, 3))
+    cap = g.uniform(0.1, 4, actors)
+    np.testing.assert_array_equal(
+        bargaining.compromise(pos, sal, cap), rules.compromise(pos, sal, cap)
+    )
+    sal[:, 1] = 0.0
+    np.testing.assert_array_equal(
+        bargaining.compromise(pos, sal, cap), rules.compromise(pos, sal, cap)
+    )
+
+
 def test_stochastic_rules_need_a_generator() -> None:
     """Randomness never comes from global state: a stochastic rule without rng is refused."""
     pos, sal, cap = table(60)
     with pytest.raises(ValueError, match="is stochastic: pass a numpy Generator"):
-        bargaining.forecast(Rule.KTAB, pos, sal, cap)
+        dispatch.forecast(Rule.KTAB, pos, sal, cap)
 
 
 def test_same_seed_same_forecast() -> None:
     """Same table, seed and runs ⇒ identical forecasts for every rule."""
     pos, sal, cap = table(70)
-    a = bargaining.forecast_all(pos, sal, cap, seed=3, runs=20, noise=0.1)
-    b = bargaining.forecast_all(pos, sal, cap, seed=3, runs=20, noise=0.1)
+    a = dispatch.forecast_all(pos, sal, cap, seed=3, runs=20, noise=0.1)
+    b = dispatch.forecast_all(pos, sal, cap, seed=3, runs=20, noise=0.1)
     for rule in Rule:
         np.testing.assert_array_equal(a[rule], b[rule])
 

@@ -74,7 +74,7 @@ def forecast_cmd(
     Prints, per issue, the chosen rule's median forecast with its 5–95% range over the
     replications, then every rule's median forecast side by side. Formats: docs/VALIDATION.md.
     """
-    from model.forecasting import bargaining
+    from model.forecasting import bargaining, dispatch
     from model.forecasting.actor_table import load_actor_table
 
     with _bad_input_exits():
@@ -82,7 +82,7 @@ def forecast_cmd(
     pos, sal, cap = data.arrays()
     if veto:
         cap = np.where(cap > 0, 1.0, 0.0)
-    draws = bargaining.forecast_all(pos, sal, cap, seed=seed, runs=runs, noise=noise)
+    draws = dispatch.forecast_all(pos, sal, cap, seed=seed, runs=runs, noise=noise)
     chosen = draws[bargaining.Rule(rule)]
     frame = pd.DataFrame({"issue": list(data.issues)})
     frame[rule] = np.median(chosen, axis=0)
@@ -134,6 +134,14 @@ def forecast_cmd(
     show_default=True,
     help="Also score each rule with equal capabilities under unanimity (<rule>+veto).",
 )
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes forecasting issues in parallel [default: the CPUs available]. The numbers "
+    "do not depend on it.",
+)
 @click.option("--format", "fmt", type=TABLE_FORMATS, default="md", show_default=True)
 def backtest_cmd(
     data: Path,
@@ -142,15 +150,31 @@ def backtest_cmd(
     runs: int,
     rule_names: tuple[str, ...],
     veto: bool,
+    workers: int | None,
     fmt: str,
 ) -> None:
     """Score the bargaining rules on negotiations with known outcomes (DEU layout DATA file or
-    folder): mean and median absolute error and hit rate (|error| < 10), by voting rule, with 95%
-    intervals from a bootstrap over proposals."""
-    from model.forecasting.backtest import forecast_issues, load_deu, score
+    folder, comma- or tab-separated, e.g. the DEU III file as distributed): mean and median
+    absolute error and hit rate (|error| < 10), by voting rule, with 95% intervals from a
+    bootstrap over proposals.
+
+    Issues that cannot be scored (no outcome, no actor with a position) are left out and named
+    in one warning line on stderr; voting rules coded QMV(n) are read as QMV and noted."""
+    from model.forecasting.backtest import (
+        available_cpus,
+        forecast_issues,
+        left_out_warning,
+        load_deu,
+        recode_notes,
+        score,
+    )
 
     with _bad_input_exits():
         negotiations = load_deu(data)
+    warning = left_out_warning(negotiations)
+    if warning is not None:
+        click.echo(warning, err=True)
+    notes = recode_notes(negotiations)
     rules = rule_names or tuple(RULE_NAMES)
     with _progress(len(negotiations)) as bar:
         frame = forecast_issues(
@@ -160,18 +184,25 @@ def backtest_cmd(
             seed=seed,
             veto=(False, True) if veto else (False,),
             progress=bar,
+            workers=workers or available_cpus(),
         )
     table = score(
         frame, boot=boot, seed=seed, baseline="compromise" if "compromise" in rules else rules[0]
     )
     if fmt == "csv":
+        for note in notes:  # stdout stays a plain CSV table
+            click.echo(f"note: {note}", err=True)
         click.echo(table.to_csv(index=False, float_format="%.3f").rstrip("\n"))
         return
+    left_out = f" ({len(negotiations.left_out)} left out)" if negotiations.left_out else ""
     click.echo(
-        f"{negotiations.source}: {len(negotiations)} issues, "
+        f"{negotiations.source}: {len(negotiations)} issues scored{left_out}, "
         f"{len(set(negotiations.proposal))} proposals; 95% intervals: bootstrap over proposals "
-        f"({boot} resamples, seed {seed}); d_mae: mean error minus the compromise model's.\n"
+        f"({boot} resamples, seed {seed}); d_mae: mean error minus the compromise model's."
     )
+    for note in notes:
+        click.echo(f"Note: {note}.")
+    click.echo("")
     click.echo(score_markdown(table))
 
 

@@ -1,20 +1,23 @@
 """Backtests: forecast real negotiations with known outcomes and score every rule.
 
 The data are the DEU III layout (Arregui & Perarnaud 2021, as prepared in
-``../shared/data/deu3/README.md``), read by `load_deu`:
+``../shared/data/deu3/README.md``), read by `load_deu` from the file exactly as distributed:
 
-- tab-separated, one header row;
+- tab- or comma-separated (a tab in the header line means tabs), quoted or not, one header row;
 - the first data row is the capability row: the identifier columns are empty and each actor's
   ``p<actor>`` cell holds its capability (a GDP share; the Commission and Parliament get
   Germany's);
 - then one row per issue: ``prnr`` proposal, ``isnr`` issue, ``counvte`` voting rule in the
-  Council (``QMV`` or ``Unan``), ``p<actor>`` position 0–100 and ``s<actor>`` salience 0–100 for
-  each actor (an actor is any ``p<name>`` column with a matching ``s<name>`` column), ``rp``
-  reference point, ``out`` outcome;
+  Council (``QMV`` or ``Unan``; ``QMV(n)``, a qualified-majority code with a qualifier, is read as
+  ``QMV`` and reported in `Negotiations.recoded`), ``p<actor>`` position 0–100 and ``s<actor>``
+  salience 0–100 for each actor (an actor is any ``p<name>`` column with a matching ``s<name>``
+  column), ``rp`` reference point, ``out`` outcome; other columns are ignored;
 - an empty position means the actor took no part in that issue (salience 0 here, whatever its
   salience cell says); a position without a salience (8 cells in the development half) gets the
   mean salience of the issue's other participants, neither more nor less keen than the rest;
-- issues without an outcome are left out (they cannot be scored).
+- issues that cannot be scored (no outcome, or no actor with a position and a salience > 0) are
+  left out and listed in `Negotiations.left_out`, not refused; a cell that breaks the layout (a
+  word where a number belongs, a value off the 0–100 scale, an unknown voting rule) is an error.
 
 A folder is read as every ``*.tsv`` file in it, each with its own capability row.
 
@@ -28,199 +31,37 @@ pretend there are 155 independent cases when there are 64 clusters, and give too
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import zlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from model.errors import ScenarioError, problem
-from model.forecasting import bargaining
+from model.forecasting import bargaining, dispatch
 from model.forecasting.bargaining import Rule, Settings
-from model.sim.rules import SCALE, Array, compromise
+from model.forecasting.deu import (
+    DEFAULT_DATA,
+    HIT,
+    NO_OUTCOME,
+    NO_PARTICIPANT,
+    QMV_CODE,
+    REQUIRED,
+    VOTING_RULES,
+    LeftOut,
+    Negotiations,
+    Recoded,
+    left_out_warning,
+    load_deu,
+    recode_notes,
+)
+from model.sim.rules import Array, compromise
 
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "deu3"
-HIT = 10.0  # points: an error below this counts as a hit
-VOTING_RULES = ("QMV", "Unan")
-REQUIRED = ("prnr", "isnr", "counvte", "out")
 DEFAULT_RUNS = 100  # replications per issue for the stochastic rules
 DEFAULT_BOOT = 2000  # bootstrap resamples
-
-
-@dataclass(frozen=True)
-class Negotiations:
-    """N issues with known outcomes; A actors, absent ones with NaN position and salience 0."""
-
-    source: str
-    actors: tuple[str, ...]
-    proposal: tuple[str, ...]  # (N,)
-    issue: tuple[str, ...]  # (N,)
-    voting: tuple[str, ...]  # (N,) "QMV" or "Unan"
-    capability: Array  # (N, A)
-    position: Array  # (N, A), NaN where absent
-    salience: Array  # (N, A), 0–1
-    reference: Array  # (N,), NaN where not coded
-    outcome: Array  # (N,)
-
-    def __len__(self) -> int:
-        return len(self.issue)
-
-    def issue_arrays(self, n: int) -> tuple[Array, Array, Array]:
-        """(position (A', 1), salience (A', 1), capability (A',)) of issue n's participants."""
-        here = np.isfinite(self.position[n])
-        return (
-            self.position[n, here][:, None],
-            self.salience[n, here][:, None],
-            self.capability[n, here],
-        )
-
-
-# ---------------------------------------------------------------- loading
-def load_deu(path: str | Path) -> Negotiations:
-    """Read a DEU-layout file, or every ``*.tsv`` in a folder; ScenarioError on bad input."""
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(path.glob("*.tsv"))
-        if not files:
-            raise ScenarioError([problem(path.name, "", "folder must hold *.tsv files", str(path))])
-        return _concat([_load_file(f) for f in files], path.name)
-    return _load_file(path)
-
-
-def _load_file(path: Path) -> Negotiations:
-    name = path.name
-    try:
-        raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise ScenarioError([problem(name, "", "file must exist", str(path))]) from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ScenarioError(
-            [problem(name, "", "must be a tab-separated table", str(exc))]
-        ) from None
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    if missing:
-        raise ScenarioError([problem(name, f"header.{missing[0]}", "column must exist", "missing")])
-    actors = tuple(c[1:] for c in raw.columns if c.startswith("p") and "s" + c[1:] in raw.columns)
-    if not actors:
-        raise ScenarioError(
-            [problem(name, "header", "needs p<actor> and s<actor> columns", "none")]
-        )
-    if len(raw) < 2 or raw.iloc[0]["isnr"] != "":
-        got = raw.iloc[0]["isnr"] if len(raw) else "no rows"
-        raise ScenarioError([problem(name, "row 2.isnr", "row 2 must be the capability row", got)])
-    problems: list[str] = []
-    cap = _numbers(name, raw.iloc[:1], ["p" + a for a in actors], problems)[0]
-    body = raw.iloc[1:]
-    body = body[body["out"].str.strip() != ""]
-    pos = _numbers(name, body, ["p" + a for a in actors], problems)
-    sal = _numbers(name, body, ["s" + a for a in actors], problems)
-    out = _numbers(name, body, ["out"], problems)[:, 0]
-    rp = _numbers(name, body, ["rp"], problems)[:, 0] if "rp" in body else None
-    voting = tuple(body["counvte"].str.strip())
-    for r, v in zip(_row_numbers(body), voting, strict=True):
-        if v not in VOTING_RULES:
-            problems.append(problem(name, f"row {r}.counvte", "must be QMV or Unan", v))
-    _check_values(name, actors, cap, pos, sal, out, body, problems)
-    if problems:
-        raise ScenarioError(problems)
-    sal = _impute_salience(pos, sal) / SCALE
-    return Negotiations(
-        source=name,
-        actors=actors,
-        proposal=tuple(body["prnr"].str.strip()),
-        issue=tuple(body["isnr"].str.strip()),
-        voting=voting,
-        capability=np.tile(cap, (len(body), 1)),
-        position=pos,
-        salience=np.where(np.isfinite(pos), sal, 0.0),
-        reference=rp if rp is not None else np.full(len(body), np.nan),
-        outcome=out,
-    )
-
-
-def _row_numbers(frame: pd.DataFrame) -> list[int]:
-    # file line numbers: the header is line 1 and frame row 0 (the capability row) line 2
-    return [int(i) + 2 for i in frame.index]
-
-
-def _numbers(name: str, frame: pd.DataFrame, cols: Sequence[str], problems: list[str]) -> Array:
-    """Cells as floats (NaN when empty); one problem per cell that is not a number."""
-    out = np.full((len(frame), len(cols)), np.nan)
-    lines = _row_numbers(frame)
-    for j, col in enumerate(cols):
-        for i, cell in enumerate(frame[col]):
-            cell = cell.strip()
-            if cell == "":
-                continue
-            try:
-                out[i, j] = float(cell)
-            except ValueError:
-                problems.append(problem(name, f"row {lines[i]}.{col}", "must be a number", cell))
-    return out
-
-
-def _check_values(
-    name: str,
-    actors: tuple[str, ...],
-    cap: Array,
-    pos: Array,
-    sal: Array,
-    out: Array,
-    body: pd.DataFrame,
-    problems: list[str],
-) -> None:
-    lines = _row_numbers(body)
-    for a, c in zip(actors, cap, strict=True):
-        if not (np.isfinite(c) and c > 0):
-            problems.append(problem(name, f"row 2.p{a}", "capability must be > 0", float(c)))
-    for what, arr in (("p", pos), ("s", sal)):
-        bad = np.argwhere(np.isfinite(arr) & ((arr < 0) | (arr > SCALE)))
-        for i, j in bad[:10]:
-            rule = "must be in [0, 100]"
-            problems.append(
-                problem(name, f"row {lines[i]}.{what}{actors[j]}", rule, float(arr[i, j]))
-            )
-    for i in np.flatnonzero(np.isfinite(out) & ((out < 0) | (out > SCALE))):
-        problems.append(problem(name, f"row {lines[i]}.out", "must be in [0, 100]", float(out[i])))
-    for i in np.flatnonzero(~np.any(np.isfinite(pos) & (np.nan_to_num(sal, nan=1.0) > 0), axis=1)):
-        problems.append(problem(name, f"row {lines[i]}", "needs an actor with a position", "none"))
-
-
-def _impute_salience(pos: Array, sal: Array) -> Array:
-    here = np.isfinite(pos)
-    known = here & np.isfinite(sal)
-    mean = np.sum(np.where(known, sal, 0.0), axis=1) / np.maximum(np.sum(known, axis=1), 1)
-    return np.where(here & ~np.isfinite(sal), mean[:, None], np.nan_to_num(sal))
-
-
-def _concat(parts: list[Negotiations], source: str) -> Negotiations:
-    actors = parts[0].actors
-    for p in parts[1:]:
-        if p.actors != actors:
-            raise ScenarioError(
-                [problem(p.source, "header", "actors must match the folder's first file", p.actors)]
-            )
-
-    def cat(field: str) -> Array:
-        return np.concatenate([getattr(p, field) for p in parts])
-
-    def join(field: str) -> tuple[str, ...]:
-        return tuple(x for p in parts for x in getattr(p, field))
-
-    return Negotiations(
-        source=source,
-        actors=actors,
-        proposal=join("proposal"),
-        issue=join("issue"),
-        voting=join("voting"),
-        capability=cat("capability"),
-        position=cat("position"),
-        salience=cat("salience"),
-        reference=cat("reference"),
-        outcome=cat("outcome"),
-    )
 
 
 # ---------------------------------------------------------------- forecasting
@@ -249,6 +90,7 @@ def forecast_issues(
     settings: Settings = bargaining.DEFAULT,
     veto: Sequence[bool] = (False,),
     progress: Callable[[int], object] | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """One row per issue: identifiers, outcome and each rule's point forecast.
 
@@ -256,16 +98,16 @@ def forecast_issues(
     issue's voting rule (True, `veto_capability`; column ``<rule>+veto``). A stochastic rule's
     point forecast is the median over ``runs`` replications: the forecast that minimises the
     expected absolute error, the score used here.
+
+    ``workers`` > 1 forecasts issues in that many processes. Each issue's numbers depend only on
+    the issue and its own random stream (`issue_rng`), so they are the same for any ``workers``.
     """
-    variants = [(Rule(r), v) for r in rules for v in veto]
-    cols: dict[str, list[float]] = {column_name(r, v): [] for r, v in variants}
-    for n in range(len(data)):
-        pos, sal, cap = data.issue_arrays(n)
-        for r, v in variants:
-            c = veto_capability(cap, data.voting[n]) if v else cap
-            rng = issue_rng(seed, data.issue[n]) if r in bargaining.STOCHASTIC else None
-            draws = bargaining.forecast(r, pos, sal, c, rng=rng, runs=runs, settings=settings)
-            cols[column_name(r, v)].append(float(np.median(draws[:, 0])))
+    variants = tuple((Rule(r), v) for r in rules for v in veto)
+    tasks = [(*data.issue_arrays(n), data.voting[n], data.issue[n]) for n in range(len(data))]
+    job = partial(_forecast_issue, variants=variants, runs=runs, seed=seed, settings=settings)
+    values = np.full((len(data), len(variants)), np.nan)
+    for n, row in _run_issues(job, tasks, workers):
+        values[n] = row
         if progress is not None:
             progress(1)
     frame = pd.DataFrame(
@@ -276,9 +118,80 @@ def forecast_issues(
             "outcome": data.outcome,
         }
     )
-    for name, values in cols.items():
-        frame[name] = values
+    for j, (r, v) in enumerate(variants):
+        frame[column_name(r, v)] = values[:, j]
     return frame
+
+
+IssueTask = tuple[Array, Array, Array, str, str]  # position, salience, capability, voting, issue
+
+
+def _forecast_issue(
+    task: IssueTask,
+    variants: tuple[tuple[Rule, bool], ...],
+    runs: int,
+    seed: int,
+    settings: Settings,
+) -> list[float]:
+    """One issue's point forecast by each (rule, veto) variant.
+
+    A variant whose capabilities equal another's (``+veto`` on a QMV issue) has the same inputs
+    and the same random stream, hence the same forecast: it is computed once.
+    """
+    pos, sal, cap, voting, issue = task
+    done: dict[tuple[Rule, bytes], float] = {}
+    out = []
+    for r, v in variants:
+        c = veto_capability(cap, voting) if v else cap
+        key = (r, c.tobytes())
+        if key not in done:
+            rng = issue_rng(seed, issue) if r in bargaining.STOCHASTIC else None
+            draws = dispatch.forecast(r, pos, sal, c, rng=rng, runs=runs, settings=settings)
+            done[key] = float(np.median(draws[:, 0]))
+        out.append(done[key])
+    return out
+
+
+def _run_issues(
+    job: Callable[[IssueTask], list[float]], tasks: list[IssueTask], workers: int
+) -> Iterator[tuple[int, list[float]]]:
+    """(index, result) of ``job`` on every task, computed by ``workers`` processes: this one and
+    ``workers`` − 1 spawned ones, in the order they finish."""
+    if workers <= 1 or len(tasks) < 2:
+        for n, task in enumerate(tasks):
+            yield n, job(task)
+        return
+    # largest issues first (the pairwise contests cost ~ participants³), so no process is left
+    # with a big one at the end
+    order = sorted(range(len(tasks)), key=lambda n: -len(tasks[n][0]))
+    # spawn, not fork: forking a process that runs threads (the progress bar's) is unsafe
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)) - 1, mp_context=context)
+    try:
+        futures = [(n, pool.submit(job, tasks[n])) for n in order]
+        reported: set[int] = set()
+        for n, future in futures:
+            # this process takes every task the pool has not started: it computes from the start,
+            # while the spawned processes are still importing, and the load balances itself
+            if future.cancel():
+                reported.add(n)
+                yield n, job(tasks[n])
+            for m, other in futures:
+                if m not in reported and other.done() and not other.cancelled():
+                    reported.add(m)
+                    yield m, other.result()
+        for m, other in futures:
+            if m not in reported:
+                yield m, other.result()
+    finally:  # on an error or an early stop, do not finish the queued issues first
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 # ---------------------------------------------------------------- scoring
@@ -293,14 +206,36 @@ def cluster_bootstrap(
     return members, draws
 
 
-def _resampled(
-    values: Array, members: list[np.ndarray], draws: np.ndarray, stat: Callable[[Array], float]
-) -> Array:
-    out = np.empty(len(draws))
-    for b, pick in enumerate(draws):
-        idx = np.concatenate([members[g] for g in pick])
-        out[b] = stat(values[idx]) if idx.size else np.nan
-    return out
+def resample_counts(members: list[np.ndarray], draws: np.ndarray) -> np.ndarray:
+    """(boot, N) how often each issue is in each resample of `cluster_bootstrap`."""
+    boot, groups = draws.shape
+    n_issues = sum(len(m) for m in members)
+    per_group = np.bincount(
+        (np.arange(boot)[:, None] * groups + draws).ravel(), minlength=boot * groups
+    ).reshape(boot, groups)
+    group_of = np.empty(n_issues, dtype=int)
+    for g, m in enumerate(members):
+        group_of[m] = g
+    return per_group[:, group_of].astype(float)
+
+
+def _resampled_mean(values: Array, counts: np.ndarray) -> Array:
+    """Each resample's mean of ``values`` (issues counted as often as they were drawn)."""
+    n = counts.sum(axis=1)
+    total = (counts * values).sum(axis=1)
+    return np.where(n > 0, total / np.where(n > 0, n, 1.0), np.nan)
+
+
+def _resampled_median(values: Array, counts: np.ndarray) -> Array:
+    """Each resample's median: the middle value(s) of the sorted values, counted with weights;
+    the mean of the two middle values when the count is even, as `np.median`."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    cum = np.cumsum(counts[:, order], axis=1)
+    n = cum[:, -1]
+    lower = np.argmax(cum > ((n - 1) // 2)[:, None], axis=1)
+    upper = np.argmax(cum > (n // 2)[:, None], axis=1)
+    return np.where(n > 0, 0.5 * (v[lower] + v[upper]), np.nan)
 
 
 def _interval(samples: Array) -> tuple[float, float]:
@@ -333,12 +268,12 @@ def score(
         sub = frame if group == "all" else frame[frame["voting"] == group]
         if sub.empty:
             continue
-        members, draws = cluster_bootstrap(sub["proposal"].tolist(), boot, seed)
+        counts = resample_counts(*cluster_bootstrap(sub["proposal"].tolist(), boot, seed))
         y = sub["outcome"].to_numpy(float)
         base_err = np.abs(sub[baseline].to_numpy(float) - y) if baseline in sub else None
         for rule in rules:
             err = np.abs(sub[rule].to_numpy(float) - y)
-            rows.append(_score_row(rule, group, sub, err, base_err, members, draws))
+            rows.append(_score_row(rule, group, sub, err, base_err, counts))
     return pd.DataFrame(rows)
 
 
@@ -348,25 +283,26 @@ def _score_row(
     sub: pd.DataFrame,
     err: Array,
     base_err: Array | None,
-    members: list[np.ndarray],
-    draws: np.ndarray,
+    counts: np.ndarray,
 ) -> dict[str, object]:
-    def hit(e: Array) -> float:
-        return float(np.mean(e < HIT))
-
+    hits = (err < HIT).astype(float)
     row: dict[str, object] = {
         "rule": rule,
         "voting": group,
         "issues": len(sub),
         "proposals": sub["proposal"].nunique(),
     }
-    for name, stat in (("mae", np.mean), ("median_ae", np.median), ("hit", hit)):
-        row[name] = float(stat(err))
-        row[f"{name}_lo"], row[f"{name}_hi"] = _interval(_resampled(err, members, draws, stat))
+    for name, values, point, resampled in (
+        ("mae", err, np.mean, _resampled_mean),
+        ("median_ae", err, np.median, _resampled_median),
+        ("hit", hits, np.mean, _resampled_mean),
+    ):
+        row[name] = float(point(values))
+        row[f"{name}_lo"], row[f"{name}_hi"] = _interval(resampled(values, counts))
     if base_err is not None:
         diff = err - base_err
         row["d_mae"] = float(np.mean(diff))
-        row["d_mae_lo"], row["d_mae_hi"] = _interval(_resampled(diff, members, draws, np.mean))
+        row["d_mae_lo"], row["d_mae_hi"] = _interval(_resampled_mean(diff, counts))
     return row
 
 
@@ -437,3 +373,20 @@ def tuning_table(
     out[f"exponent grid {best} (in-sample)"] = grid[best].to_numpy()
     out["exponent grid (CV)"] = cross_validate(grid, frame)[0]
     return score(out, boot=boot, seed=seed)
+
+
+__all__ = [
+    "DEFAULT_DATA",
+    "HIT",
+    "NO_OUTCOME",
+    "NO_PARTICIPANT",
+    "QMV_CODE",
+    "REQUIRED",
+    "VOTING_RULES",
+    "LeftOut",
+    "Negotiations",
+    "Recoded",
+    "left_out_warning",
+    "load_deu",
+    "recode_notes",
+]
