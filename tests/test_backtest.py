@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from model.cli.forecasting import backtest_cmd
 
+from model.cli.forecasting import backtest_cmd
 from model.errors import ScenarioError
 from model.forecasting.backtest import (
     DEFAULT_DATA,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from model.cli.forecasting import forecast_cmd
 
+from model.cli.forecasting import forecast_cmd
 from model.errors import ScenarioError
 from model.forecasting import bargaining, dispatch
 from model.forecasting.actor_table import load_actor_table
