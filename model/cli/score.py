@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
 from model.analysis.scoring import Library, Totals
+from model.results.tables import markdown_table
 
 DEFAULT_RUNS = 4000  # per case: the whole library runs in well under a minute on 2 cores
 CASE_COLUMNS = ["case", "dyad", "as_of", "p_summit", "happened", "summit_date",
@@ -88,10 +90,9 @@ def _num(x: Any, digits: int = 3) -> str:
 
 
 def _md(rows: list[list[Any]], head: list[str], right: int = 1) -> str:
-    align = ["---"] * right + ["---:"] * (len(head) - right)
-    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(_num(v) for v in r) + " |" for r in rows]
-    return "\n".join(lines)
+    """The project's one Markdown writer; the first ``right`` columns are text (left-aligned)."""
+    frame = pd.DataFrame([[_num(v) for v in r] for r in rows], columns=head)
+    return markdown_table(frame, left=head[:right])
 
 
 def _totals_rows(label: str, t: Totals) -> list[list[Any]]:
