@@ -136,3 +136,15 @@ def test_outcomes_bypass_must_name_allies_of_the_engager(tmp_path: Path) -> None
         ScenarioError, match=r"bad\.toml: outcomes\.bypass: must name allies of JPN"
     ):
         load_scenario(bad)
+
+
+def test_one_markdown_table_writer() -> None:
+    """Pipe tables are written by results.tables.markdown_table only (ISSUE 14: four writers had
+    drifted apart): no other module builds a Markdown header rule by hand."""
+    rule = re.compile(r"""["']:?-{3}:?["']""")  # an alignment cell such as "---:"
+    writers = [
+        str(path.relative_to(ROOT))
+        for path in PACKAGE.rglob("*.py")
+        if path != PACKAGE / "results" / "tables.py" and rule.search(path.read_text())
+    ]
+    assert writers == []
