@@ -7,10 +7,13 @@ random stream of a replication never depends on how the work is split (DESIGN.md
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from model.batch.worlds import world_of, world_values
 from model.errors import ExperimentError, ScenarioError, problem
 from model.scenario import Rule, Scenario, unknown_path_rule
 from model.sim.seeding import BLOCK, Block, blocks_for
@@ -30,10 +33,19 @@ class Design:
     factors: list[str] = field(default_factory=list)
     sampler: str = "single"
     chunk_runs: int = DEFAULT_CHUNK_RUNS
+    # judgement worlds (model.batch.worlds): each point's replications are split among them;
+    # 1 = the point scenario (central values), as for a scenario without ranges
+    worlds: int = 1
 
     def __post_init__(self) -> None:
         if self.replications < 1:
             raise ExperimentError(f"--runs: must be >= 1; got {self.replications}")
+        if not 1 <= self.worlds <= self.replications:
+            rule = f"must be between 1 and the replications per point ({self.replications})"
+            raise ExperimentError(f"--worlds: {rule}; got {self.worlds}")
+        if self.worlds > 1 and not self.scenario.uncertain:
+            rule = "needs a scenario with ranges (docs/SCENARIOS.md); this one has none"
+            raise ExperimentError(f"{self.scenario.source}: --worlds: {rule}; got {self.worlds}")
         if not self.points:
             raise ExperimentError("design: needs at least one point; got 0")
         if self.root_seed < 0:
@@ -64,6 +76,16 @@ class Design:
         if problems:
             raise ScenarioError(sorted(set(problems), key=problems.index)[:20])
 
+    @cached_property
+    def world_table(self) -> pd.DataFrame:
+        """The drawn value of every range in each world (model.batch.worlds)."""
+        return world_values(self.scenario, self.root_seed, self.worlds)
+
+    def world_index(self, chunk: Chunk) -> np.ndarray:
+        """The world of each row of a chunk."""
+        rep = np.concatenate([b.first_replication + np.arange(b.size) for b in chunk.blocks])
+        return world_of(rep, self.replications, self.worlds)
+
     @property
     def total_runs(self) -> int:
         return self.replications * len(self.points)
@@ -84,6 +106,8 @@ class Design:
         out: dict[str, np.ndarray] = {
             "scenario": np.full(chunk.runs, self.scenario.name, dtype=object)
         }
+        if self.worlds > 1:
+            out["world"] = self.world_index(chunk)
         for f in self.factors:
             kind = self.factor_kind(f)
             per_block = [self.points[b.point].get(f) for b in chunk.blocks]
@@ -107,6 +131,7 @@ class Design:
             "root_seed": self.root_seed,
             "chunk_runs": self.chunk_runs,
             "block": BLOCK,
+            **({"worlds": self.worlds} if self.worlds > 1 else {}),  # plain designs: as before
         }
 
 

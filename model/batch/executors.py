@@ -22,20 +22,27 @@ Progress = Callable[[int], None]
 
 
 def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
-    """Run one chunk: one SummitModel over all its rows, each row with its point's overrides."""
+    """Run one chunk: one SummitModel over all its rows, each row with its world's drawn values
+    and its point's overrides (a swept value wins over the world's draw of the same value)."""
     overrides: dict[str, Any] = {}
+    if design.worlds > 1:
+        rows_world = design.world_index(chunk)
+        for path in design.scenario.uncertain:
+            overrides[path] = design.world_table[path].to_numpy()[rows_world]
     paths = sorted({k for b in chunk.blocks for k in design.points[b.point]})
     base = design.scenario.values()
+    starts = np.cumsum([0] + [b.size for b in chunk.blocks])
     for path in paths:
         if path == "model.rule":
             overrides[path] = design.points[chunk.blocks[0].point][path]
             continue
-        overrides[path] = np.concatenate(
-            [
-                np.full(b.size, float(design.points[b.point].get(path, base.get(path, np.nan))))
-                for b in chunk.blocks
-            ]
-        )
+        column = overrides.get(path)
+        if column is None:
+            column = np.full(chunk.runs, float(base.get(path, np.nan)))
+        for i, b in enumerate(chunk.blocks):
+            if path in design.points[b.point]:
+                column[starts[i] : starts[i + 1]] = float(design.points[b.point][path])
+        overrides[path] = column
     model = SummitModel(
         design.scenario, blocks=list(chunk.blocks), root_seed=design.root_seed, overrides=overrides
     )

@@ -32,8 +32,16 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.batch.design import DEFAULT_SEED, Design
+from model.batch.worlds import default_worlds
 from model.errors import ExperimentError, ScenarioError, problem
-from model.scenario import Rule, Scenario, load_scenario, pydantic_problems, read_toml
+from model.scenario import (
+    Rule,
+    Scenario,
+    is_quantity,
+    load_scenario,
+    pydantic_problems,
+    read_toml,
+)
 
 Sampler = Literal["grid", "lhs", "sobol", "morris"]
 
@@ -61,11 +69,16 @@ class ExperimentSpec(_Strict):
     samples: Annotated[int, Field(ge=1, le=1_000_000)] = 64
     levels: Annotated[int, Field(ge=2, le=100)] = 4  # Morris grid levels
     description: str | None = None
+    # judgement worlds per point (docs/MODEL.md §11); default: model.batch.worlds.default_worlds
+    worlds: Annotated[int, Field(ge=1, le=100_000)] | None = None
 
 
 class ExperimentFile(_Strict):
     experiment: ExperimentSpec
     factors: list[Factor] = Field(min_length=1)
+    # values fixed (a number) or given a range (a table) for the whole experiment, by dotted
+    # path, as a variant's [set]
+    set: dict[str, Any] = Field(default_factory=dict)
 
 
 def load_experiment(path: str | Path) -> tuple[ExperimentFile, Scenario, str]:
@@ -89,8 +102,25 @@ def load_experiment(path: str | Path) -> tuple[ExperimentFile, Scenario, str]:
         raise ExperimentError(
             problem(p.name, "experiment.scenario", f"unusable ({exc.problems[0]})", ref)
         ) from None
+    if exp.set:
+        scn = with_set(scn, exp.set, p.name)
     check_factors(exp.factors, exp.experiment.design, scn, p.name)
     return exp, scn, p.name
+
+
+def with_set(scn: Scenario, changes: dict[str, Any], source: str) -> Scenario:
+    """The scenario with an experiment's [set] applied; problems named in the experiment file."""
+    problems: list[str] = []
+    for path, value in changes.items():
+        if path == "model.rule" or not (is_quantity(value) or isinstance(value, int | float)):
+            rule = "must be a number or a range table ({ low, mode, high } ...)"
+            problems.append(problem(source, f"set.{path}", rule, value))
+    if not problems:
+        try:
+            return scn.with_values(changes)
+        except ScenarioError as exc:
+            problems = [f"{source}: set: {line}" for line in exc.problems]
+    raise ExperimentError("\n".join(problems))
 
 
 def check_factors(factors: list[Factor], design: str, scn: Scenario, source: str) -> None:
@@ -226,4 +256,5 @@ def to_design(exp: ExperimentFile, scn: Scenario) -> Design:
         points=points,
         factors=[f.path for f in exp.factors],
         sampler=exp.experiment.design,
+        worlds=exp.experiment.worlds or default_worlds(scn, exp.experiment.replications),
     )

@@ -8,6 +8,7 @@ read back is checked: a file that is not JSON, or lacks what a reader needs, is 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,7 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.batch.design import Design
 from model.errors import ExperimentError, ScenarioError, problem
-from model.scenario import ScenarioFile, load_scenario, parse_scenario, pydantic_problems
+from model.scenario import (
+    Scenario,
+    ScenarioFile,
+    Uncertain,
+    load_scenario,
+    parse_scenario,
+    pydantic_problems,
+)
 
 Kind = Literal["run", "sweep"]
 
@@ -122,6 +130,7 @@ def design_from_manifest(out: Path, manifest: dict[str, Any] | None = None) -> D
         try:
             spec = ScenarioFile.model_validate_json(json.dumps(m["scenario_spec"]))
             scn = parse_scenario(spec.model_dump(exclude_unset=True), "manifest.json")
+            scn = dataclasses.replace(scn, uncertain=_ranges_from(m, name))
         except (ValidationError, ScenarioError, TypeError, ValueError):
             rule = "not a valid scenario (an edited manifest?)"
             raise ExperimentError(problem(name, "scenario_spec", rule, m["scenario"])) from None
@@ -148,6 +157,7 @@ def design_from_manifest(out: Path, manifest: dict[str, Any] | None = None) -> D
         factors=list(d["factors"]),
         sampler=str(d["sampler"]),
         chunk_runs=int(d["chunk_runs"]),
+        worlds=int(d.get("worlds", 1)),
     )
 
 
@@ -208,7 +218,21 @@ def new_manifest(
         "columns": columns,
         # the validated scenario itself: resuming needs nothing but the directory
         "scenario_spec": scn.spec.model_dump(mode="json", exclude_unset=True),
+        # its judgement ranges by dotted path (the spec holds their central values)
+        **({"scenario_ranges": _ranges_json(scn)} if scn.uncertain else {}),
     }
+
+
+def _ranges_json(scn: Scenario) -> dict[str, dict[str, Any]]:
+    return {p: q.to_json() for p, q in sorted(scn.uncertain.items())}
+
+
+def _ranges_from(m: dict[str, Any], name: str) -> dict[str, Uncertain]:
+    try:
+        return {p: Uncertain(**d) for p, d in (m.get("scenario_ranges") or {}).items()}
+    except (TypeError, AttributeError):
+        rule = "not a table of ranges by dotted path (an edited manifest?)"
+        raise ExperimentError(problem(name, "scenario_ranges", rule, None)) from None
 
 
 def _package_version() -> str:

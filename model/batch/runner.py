@@ -27,7 +27,7 @@ from model.batch.manifest import (
     write_atomic,
     write_json,
 )
-from model.batch.store import DirectorySink, MemorySink
+from model.batch.store import DirectorySink, MemorySink, write_worlds
 from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.results.columns import run_dictionary, summary_dictionary
 from model.results.summary import PointTally, summary_table, tally
@@ -51,7 +51,9 @@ class BatchResult:
 
 def summarize(design: Design, sink: MemorySink | DirectorySink) -> pd.DataFrame:
     bypass = OutcomeNames.of(design.scenario).bypass
-    tallies: dict[int, PointTally] = tally(sink.frames_in_order(), design.scenario.weeks, bypass)
+    tallies: dict[int, PointTally] = tally(
+        sink.frames_in_order(), design.scenario.weeks, bypass, design.worlds
+    )
     scn = design.scenario
     return summary_table(
         tallies, scn.name, design.points, design.factors, bypass, scn.spec.meta.start
@@ -149,6 +151,8 @@ def _run_in(
         for cid in sink.unreadable():  # a damaged shard: its chunk runs again
             sink.shard(cid).unlink()
     write_json(manifest_path, manifest)
+    if design.worlds > 1:
+        write_worlds(out, design)
     try:
         failures = run_all(sink)
         summary = summarize(design, sink)

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.batch.design import Chunk
+from model.batch.design import Chunk, Design
 from model.errors import ExperimentError, problem
 from model.results.columns import run_entry
 
@@ -144,3 +144,24 @@ def read_runs(out: Path) -> pd.DataFrame:
     if not frames:
         raise ExperimentError(f"{out}: runs/: no finished chunks; got an empty batch")
     return pd.concat(frames, ignore_index=True)
+
+
+def write_worlds(out: Path, design: Design) -> None:
+    """``worlds.parquet`` beside ``runs/``: the value each range drew in each world, once per
+    world (run rows carry only their ``world``), with each range's distribution and basis in
+    the schema metadata. Written atomically; the same on every resume (it is a function of the
+    scenario, the root seed and the number of worlds)."""
+    table = pa.Table.from_pandas(design.world_table, preserve_index=False)
+    ranges = {p: q.to_json() for p, q in sorted(design.scenario.uncertain.items())}
+    fields = [
+        f.with_metadata({"description": "the world's index (run rows' `world`)"})
+        if f.name == "world"
+        else f.with_metadata(
+            {"description": f"value drawn for {f.name}: " + json.dumps(ranges[f.name])}
+        )
+        for f in table.schema
+    ]
+    table = table.cast(pa.schema(fields, metadata={"summit_sim.ranges": json.dumps(ranges)}))
+    tmp = out / "worlds.parquet.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, out / "worlds.parquet")

@@ -25,6 +25,10 @@ from model.errors import EnvironmentProblem, ExperimentError, SummitError, probl
 from model.scenario import BASELINE, load_scenario, pydantic_problems, shipped_scenarios
 
 FORMATS = click.Choice(["md", "csv", "latex", "json"])
+WORLDS_HELP = (
+    "Judgement worlds: parameter sets drawn from the scenario's ranges, each with an equal "
+    "share of the runs [default: 1 without ranges; else runs/100, between 10 and 200]."
+)
 EXIT_ENVIRONMENT = 74  # sysexits' EX_IOERR: the machine refused a write (disk full, read-only)
 
 
@@ -79,6 +83,7 @@ def _default_out(name: str) -> Path:
               help="Runs per chunk (whole blocks of 250) [default: 10000].")  # fmt: skip
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option("--worlds", type=click.IntRange(min=1), default=None, help=WORLDS_HELP)
 def run(
     scenario: str,
     runs: int,
@@ -90,9 +95,11 @@ def run(
     chunk_runs: int | None,
     executor: str,
     scheduler: str | None,
+    worlds: int | None,
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
     from model.batch import DEFAULT_CHUNK_RUNS, DEFAULT_SEED, Design, run_batch
+    from model.batch.worlds import default_worlds
     from model.cli.resume import resume_run
 
     if resume is not None:
@@ -101,13 +108,15 @@ def run(
         out = Path(resume) if resume else out
         if out is None:
             raise click.UsageError("--resume needs the batch directory: summit run --resume DIR")
-        design = resume_run(out, scenario, runs, seed, chunk_runs)
+        design = resume_run(out, scenario, runs, seed, chunk_runs, worlds)
     else:
+        scn = load_scenario(scenario)
         design = Design(
-            load_scenario(scenario),
+            scn,
             replications=runs,
             root_seed=DEFAULT_SEED if seed is None else seed,
             chunk_runs=chunk_runs or DEFAULT_CHUNK_RUNS,
+            worlds=worlds or default_worlds(scn, runs),
         )
     out = out or _default_out(design.scenario.name)
     with _interruptible(f"summit run --resume {out}"), _progress(design.total_runs) as bar:
@@ -192,6 +201,7 @@ def explain(scenario: str, seed: int | None) -> None:
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
+@click.option("--worlds", type=click.IntRange(min=1), default=None, help=WORLDS_HELP)
 def sweep(
     experiment: Path | None,
     scenario: str,
@@ -207,6 +217,7 @@ def sweep(
     executor: str,
     scheduler: str | None,
     fmt: str,
+    worlds: int | None,
 ) -> None:
     """Run a design over dotted parameter paths (an EXPERIMENT file, or --factor flags)."""
     import hashlib
@@ -228,7 +239,7 @@ def sweep(
         others += ["EXPERIMENT"] if experiment is not None else []
         if out is not None and out != resume_dir:
             raise click.UsageError(f"--resume {resume_dir} and --out {out} name two directories")
-        des, extra = resume_sweep(resume_dir, runs, seed, others)
+        des, extra = resume_sweep(resume_dir, runs, seed, others, worlds)
         out = resume_dir
     elif rerun_dir is not None:
         des = design_from_manifest(rerun_dir)
@@ -248,10 +259,9 @@ def sweep(
                 f"{', '.join(clash)} cannot be combined with an EXPERIMENT file (edit the file)"
             )
         exp, scn, _ = load_experiment(experiment)
-        if runs is not None or seed is not None:
-            spec = exp.experiment.model_copy(
-                update={k: v for k, v in (("replications", runs), ("seed", seed)) if v is not None}
-            )
+        if runs is not None or seed is not None or worlds is not None:
+            given_ = (("replications", runs), ("seed", seed), ("worlds", worlds))
+            spec = exp.experiment.model_copy(update={k: v for k, v in given_ if v is not None})
             exp = exp.model_copy(update={"experiment": spec})
         des = to_design(exp, scn)
         digest = hashlib.sha256(experiment.read_bytes()).hexdigest()
@@ -265,7 +275,8 @@ def sweep(
         raw = {
             "experiment": {"name": "cli-sweep", "scenario": scenario, "design": design,
                            "samples": samples, "replications": runs or 500,
-                           **({"seed": seed} if seed is not None else {})},
+                           **({"seed": seed} if seed is not None else {}),
+                           **({"worlds": worlds} if worlds is not None else {})},
             "factors": [parse_factor(f) for f in factors],
         }  # fmt: skip
         try:

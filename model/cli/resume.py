@@ -43,7 +43,12 @@ def _refuse(out: Path, clashes: list[str]) -> None:
 
 
 def resume_run(
-    out: Path, scenario: str, runs: int, seed: int | None, chunk_runs: int | None
+    out: Path,
+    scenario: str,
+    runs: int,
+    seed: int | None,
+    chunk_runs: int | None,
+    worlds: int | None = None,
 ) -> Design:
     """The design of the plain run in ``out``; options typed on the command line must agree."""
     design = design_from_manifest(out, _manifest(out, "run"))
@@ -56,6 +61,7 @@ def resume_run(
         ("runs", runs, design.replications),
         ("seed", seed, design.root_seed),
         ("chunk_runs", chunk_runs, design.chunk_runs),
+        ("worlds", worlds, design.worlds),
     ):
         if given(name) and mine != theirs:
             clashes.append(f"--{name.replace('_', '-')} {mine} (batch: {theirs})")
@@ -64,7 +70,7 @@ def resume_run(
 
 
 def resume_sweep(
-    out: Path, runs: int | None, seed: int | None, others: list[str]
+    out: Path, runs: int | None, seed: int | None, others: list[str], worlds: int | None = None
 ) -> tuple[Design, dict[str, Any]]:
     """The design of the sweep in ``out`` and the manifest's experiment record."""
     m = _manifest(out, "sweep")
@@ -73,6 +79,7 @@ def resume_sweep(
     for name, mine, theirs in (
         ("runs", runs, design.replications),
         ("seed", seed, design.root_seed),
+        ("worlds", worlds, design.worlds),
     ):
         if given(name) and mine != theirs:
             clashes.append(f"--{name} {mine} (batch: {theirs})")

@@ -35,6 +35,9 @@ FIXED_RUN: dict[str, Entry] = {
         "true/false",
     ),
     "scenario": _entry("scenario name (meta.name)", "name"),
+    "world": _entry(
+        "judgement world of the run (its drawn values: worlds.parquet; docs/MODEL.md §11)", "id"
+    ),
 }
 
 
@@ -96,18 +99,54 @@ FIXED_SUMMARY: dict[str, Entry] = {
 }
 
 
-def summary_entry(column: str) -> Entry:
-    """The dictionary entry of one summary column, bounds with their interval method and level."""
+CLUSTERED = "normal approximation, clustered by world (linearised ratio over worlds)"
+BAND = "5th-95th percentile over worlds of each world's value, corrected for Monte Carlo noise"
+
+WORLD_SUMMARY: dict[str, Entry] = {
+    "worlds": _entry(
+        "judgement worlds drawn from the scenario's ranges (Latin hypercube)", "worlds"
+    ),
+    **{
+        f"{base}_band_{end}": _entry(
+            f"{'lower' if end == 'lo' else 'upper'} end of the judgement band of {base}",
+            unit,
+            BAND,
+            "0.90",
+        )
+        for base, unit in (
+            ("p_summit", "proportion"),
+            ("p_agreement", "proportion"),
+            ("strain_mean", "index 0-1"),
+        )
+        for end in ("lo", "hi")
+    },
+    **{
+        f"{base}_judgement_share": _entry(
+            f"share of the run-to-run variance of {base.removeprefix('p_')} explained by the "
+            "world (law of total variance)",
+            "share 0-1",
+        )
+        for base in ("p_summit", "p_agreement", "strain_mean")
+    },
+}
+
+
+def summary_entry(column: str, clustered: bool = False) -> Entry:
+    """The dictionary entry of one summary column, bounds with their interval method and level;
+    ``clustered``: a batch with worlds, whose intervals come from the spread over worlds."""
     for end, word in (("_lo", "lower"), ("_hi", "upper")):
         if column.endswith(end) and (base := column.removesuffix(end)) in FIXED_SUMMARY:
             value = FIXED_SUMMARY[base]
             method = NORMAL if base == "strain_mean" else WILSON
             text = f"{word} bound of the 95% interval of {base}"
-            return _entry(text, value["unit"], method, LEVEL)
+            return _entry(text, value["unit"], CLUSTERED if clustered else method, LEVEL)
+    if column in WORLD_SUMMARY:
+        return WORLD_SUMMARY[column]
     if column in FIXED_SUMMARY:
         e = dict(FIXED_SUMMARY[column])
         if column + "_lo" in _WITH_BOUNDS:
             e["interval"] = NORMAL if column == "strain_mean" else WILSON
+            e["interval"] = CLUSTERED if clustered else e["interval"]
             e["level"] = LEVEL
         return e
     if column.startswith("p_") and is_bypass_column(column):
@@ -120,4 +159,6 @@ _WITH_BOUNDS = {"p_summit_lo", "p_agreement_lo", "p_agreement_given_summit_lo", 
 
 
 def summary_dictionary(columns: Iterable[str]) -> dict[str, Entry]:
-    return {c: summary_entry(c) for c in columns}
+    columns = list(columns)
+    clustered = "worlds" in columns
+    return {c: summary_entry(c, clustered) for c in columns}

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.results.bands import COUNTED, WorldTally
 from model.results.stats import mean_ci, wilson
 from model.sim.seeding import BLOCK
 
@@ -35,12 +36,15 @@ class PointTally:
     strain_sq: float = 0.0
     strain_hist: np.ndarray = field(default_factory=lambda: np.zeros(STRAIN_BINS, np.int64))
     week_hist: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    world: WorldTally | None = None  # per-world tallies of a batch with judgement worlds
 
     def __post_init__(self) -> None:
         if self.week_hist.size == 0:
             self.week_hist = np.zeros(self.weeks, np.int64)
 
     def add(self, rows: pd.DataFrame) -> None:
+        if self.world is not None:
+            self.world.add(rows, (*COUNTED, *self.bypass))
         self.n += len(rows)
         for name in ("summit", "agreement", "high_strain", "wedge"):
             setattr(self, name, getattr(self, name) + int(rows[name].sum()))
@@ -66,15 +70,19 @@ class PointTally:
 
 
 def tally(
-    frames: Iterable[pd.DataFrame], weeks: int, bypass: Sequence[str]
+    frames: Iterable[pd.DataFrame], weeks: int, bypass: Sequence[str], worlds: int = 1
 ) -> dict[int, PointTally]:
     """Fold run rows (in the order given) into one tally per design point; ``bypass`` names the
-    run columns of the allies whose bypass the summary reports (`OutcomeNames.bypass`)."""
+    run columns of the allies whose bypass the summary reports (`OutcomeNames.bypass`); with
+    ``worlds`` > 1 each point also keeps per-world tallies (`model.results.bands`)."""
     out: dict[int, PointTally] = {}
     for df in frames:
         for point, rows in df.groupby("point", sort=True):
             key = int(point)  # type: ignore[arg-type]
-            out.setdefault(key, PointTally(weeks, dict.fromkeys(bypass, 0))).add(rows)
+            if key not in out:
+                per_world = WorldTally(worlds) if worlds > 1 else None
+                out[key] = PointTally(weeks, dict.fromkeys(bypass, 0), world=per_world)
+            out[key].add(rows)
     return out
 
 
@@ -102,11 +110,13 @@ def _median_int(hist: np.ndarray) -> float:
     return (lo + hi) / 2
 
 
-def summary_columns(bypass: Sequence[str]) -> list[str]:
-    """The summary's outcome columns; ``p_<bypass column>`` for each tallied ally.
+def summary_columns(bypass: Sequence[str], worlds: bool = False) -> list[str]:
+    """The summary's outcome columns; ``p_<bypass column>`` for each tallied ally; with
+    ``worlds``, the judgement layer's columns (`BAND_COLUMNS`).
 
     The columns added after the first contract (the intervals of P(high strain) and of each
-    bypass, the median summit's date) come last, so every earlier column keeps its position.
+    bypass, the median summit's date, the judgement layer) come last, so every earlier column
+    keeps its position; a batch without worlds has exactly the columns it had before them.
     """
     i = SUMMARY_COLUMNS.index("p_wedge")
     return [
@@ -117,7 +127,22 @@ def summary_columns(bypass: Sequence[str]) -> list[str]:
         "p_high_strain_hi",
         *(f"p_{c}_{end}" for c in bypass for end in ("lo", "hi")),
         "summit_date_median",
+        *(BAND_COLUMNS if worlds else []),
     ]
+
+
+BAND_COLUMNS = [
+    "worlds",
+    "p_summit_band_lo",
+    "p_summit_band_hi",
+    "p_agreement_band_lo",
+    "p_agreement_band_hi",
+    "strain_mean_band_lo",
+    "strain_mean_band_hi",
+    "p_summit_judgement_share",
+    "p_agreement_judgement_share",
+    "strain_mean_judgement_share",
+]
 
 
 # without the per-ally columns, which summary_columns puts before p_wedge
@@ -164,7 +189,7 @@ def summary_row(t: PointTally, start: dt.date | None = None) -> dict[str, Any]:
     week = _median_int(t.week_hist)
     s_mean, s_lo, s_hi = mean_ci(t.n, t.strain_sum, t.strain_sq)
     width = 1.0 / STRAIN_BINS
-    return {
+    row = {
         "runs": t.n,
         "p_summit": t.summit / t.n,
         "p_summit_lo": p_s[0],
@@ -197,6 +222,24 @@ def summary_row(t: PointTally, start: dt.date | None = None) -> dict[str, Any]:
         },
         "summit_date_median": median_date(start, week),
     }
+    return row if t.world is None else _with_worlds(row, t)
+
+
+def _with_worlds(row: dict[str, Any], t: PointTally) -> dict[str, Any]:
+    """With worlds, runs of one world share its parameters: the Monte Carlo intervals come from
+    the spread over worlds (clusters), and the judgement layer's columns are added."""
+    w = t.world
+    assert w is not None
+    for name, key in (("summit", "p_summit"), ("agreement", "p_agreement"),
+                      ("wedge", "p_wedge"), ("high_strain", "p_high_strain"),
+                      *((b, f"p_{b}") for b in t.bypass)):  # fmt: skip
+        row[f"{key}_lo"], row[f"{key}_hi"] = w.proportion_ci(name)
+    ags = w.proportion_ci("agreement", given="summit")
+    row["p_agreement_given_summit_lo"], row["p_agreement_given_summit_hi"] = ags
+    row["strain_mean_lo"], row["strain_mean_hi"] = w.strain_ci()
+    cols = w.columns()
+    cols["worlds"] = int(cols["worlds"])
+    return {**row, **cols}
 
 
 def summary_table(
@@ -215,5 +258,6 @@ def summary_table(
         row.update({f: points[p].get(f) for f in factors})
         row.update(summary_row(tallies[p], start))
         rows.append(row)
-    columns = ["scenario", "point", *factors, *summary_columns(bypass)]
+    worlds = any(t.world is not None for t in tallies.values())
+    columns = ["scenario", "point", *factors, *summary_columns(bypass, worlds)]
     return pd.DataFrame(rows, columns=columns)

@@ -64,6 +64,46 @@ def report_columns(
     return [*REPORT_COLUMNS[:i], *allies, *REPORT_COLUMNS[i:]]
 
 
+# the judgement layer (batches with worlds): (heading, band columns, after which heading)
+BAND_VIEW = [
+    ("P(summit) band", ("p_summit_band_lo", "p_summit_band_hi"), "P(summit)"),
+    ("P(agreement) band", ("p_agreement_band_lo", "p_agreement_band_hi"), "P(agreement)"),
+    ("strain mean band", ("strain_mean_band_lo", "strain_mean_band_hi"), "strain mean"),
+]
+WORLD_COLUMNS = {
+    "worlds",
+    "p_summit_judgement_share",
+    "p_agreement_judgement_share",
+    "strain_mean_judgement_share",
+}
+
+
+def notes(summary: pd.DataFrame) -> list[str]:
+    """What the report view's numbers are: NOTES, or their version for a batch with worlds."""
+    if "worlds" not in summary.columns or summary.empty:
+        return NOTES
+    worlds = int(summary["worlds"].iloc[0])
+    per = int(summary["runs"].iloc[0]) // worlds
+    share = ", ".join(
+        f"{name} {summary[col].iloc[0]:.0%}"
+        for name, col in (
+            ("P(summit)", "p_summit_judgement_share"),
+            ("P(agreement)", "p_agreement_judgement_share"),
+            ("strain", "strain_mean_judgement_share"),
+        )
+    )
+    first = "" if len(summary) == 1 else " (first row)"
+    return [
+        f"Two layers (docs/MODEL.md §11). [brackets]: 95% Monte Carlo intervals of the estimate "
+        f"over the judgement ranges, from the spread over {worlds} worlds of about {per} runs each "
+        f"(runs of one world share its parameters). Band: 5th to 95th percentile over worlds of "
+        f"each world's value, corrected for the worlds' own Monte Carlo noise: what the judgement "
+        f"ranges leave open. Share of each outcome's variance due to the judgements{first}: "
+        f"{share}.",
+        NOTES[1],
+    ]
+
+
 def _num(x: object, digits: int) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
@@ -74,12 +114,13 @@ def _num(x: object, digits: int) -> str:
 
 def report_view(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary with intervals folded into cells and columns named in words."""
-    fixed = {"scenario", "point"}
+    fixed = {"scenario", "point", "runs", *WORLD_COLUMNS}
     factors = [
         c
         for c in summary.columns
-        if c not in fixed and not c.startswith(("p_", "strain_", "summit_")) and c != "runs"
+        if c not in fixed and not c.startswith(("p_", "strain_", "summit_"))
     ]
+    bands = [b for b in BAND_VIEW if set(b[1]) <= set(summary.columns)]
     rows = []
     for _, r in summary.iterrows():
         row = {"scenario": r["scenario"]}
@@ -103,6 +144,11 @@ def report_view(summary: pd.DataFrame) -> pd.DataFrame:
                 row[head] = f"{_num(r[col], digits)} [{_num(r[ci[0]], digits)}, " + (
                     f"{_num(r[ci[1]], digits)}]"
                 )
+            if head == "runs" and "worlds" in summary.columns:
+                row["worlds"] = _num(r["worlds"], 0)
+            for band_head, (lo, hi), after in bands:
+                if head == after:
+                    row[band_head] = f"{_num(r[lo], digits)} – {_num(r[hi], digits)}"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -121,9 +167,9 @@ def format_table(summary: pd.DataFrame, fmt: str = "md") -> str:
         return text
     view = report_view(summary)
     if fmt == "md":
-        return markdown_table(view, left=["scenario"]) + "\n\n" + "\n".join(NOTES)
+        return markdown_table(view, left=["scenario"]) + "\n\n" + "\n".join(notes(summary))
     if fmt == "latex":
-        return latex_table(view, left=["scenario"], notes=NOTES)
+        return latex_table(view, left=["scenario"], notes=notes(summary))
     raise ExperimentError(f"--format: must be one of md, csv, latex, json; got {fmt!r}")
 
 

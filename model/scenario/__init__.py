@@ -28,6 +28,7 @@ from model.scenario.schema import (
     Thresholds,
 )
 from model.scenario.tomlfile import MAX_NESTING, read_toml
+from model.scenario.uncertain import Uncertain, is_quantity
 
 __all__ = [
     "BASELINE",
@@ -47,6 +48,8 @@ __all__ = [
     "Scenario",
     "ScenarioFile",
     "Thresholds",
+    "Uncertain",
+    "is_quantity",
     "load_scenario",
     "numeric_paths",
     "parse_scenario",

@@ -14,6 +14,7 @@ from model.scenario.checks import pydantic_problems
 from model.scenario.paths import numeric_paths, set_raw, unknown_path_rule
 from model.scenario.scenario import Scenario, parse_scenario
 from model.scenario.tomlfile import read_toml
+from model.scenario.uncertain import is_quantity
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 BASELINE = "baseline-2024"
@@ -108,7 +109,7 @@ def _apply_variant(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> 
     merged["events"] += raw.get("events", [])
     paths = numeric_paths(base.spec)
     for dotted, value in raw.get("set", {}).items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not is_quantity(value):
             rule = 'dotted paths must be quoted ("actors.ROK.openness" = 0.5)'
             problems.append(problem(src, f"set.{dotted}", rule, value))
         elif dotted == "model.rule":

@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,11 @@ from pydantic import ValidationError
 
 from model.errors import ScenarioError, problem
 from model.scenario.checks import cross_checks, pydantic_problems
-from model.scenario.paths import Bounds, numeric_paths, set_raw, unknown_path_rule
+from model.scenario.paths import STATE_PATHS, Bounds, numeric_paths, set_raw, unknown_path_rule
 from model.scenario.schema import Actor, Outcomes, Role, ScenarioFile
+from model.scenario.uncertain import Uncertain, check_support, clip_to, split_uncertain
+
+ANY_NUMBER = Bounds(-math.inf, math.inf)  # what an event may add (it is clipped when applied)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,9 @@ class Scenario:
     raw: Mapping[str, Any] = field(repr=False)
     source: str  # file name (or "<memory>") used in error messages
     path: Path | None = None
+    # judgements given as ranges, by dotted path (docs/SCENARIOS.md); ``spec`` holds their
+    # central values, so the scenario is also a complete point scenario
+    uncertain: Mapping[str, Uncertain] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -76,6 +83,18 @@ class Scenario:
         """Bounds of every addressable number, by dotted path (one pass over the scenario)."""
         return {p: b for p, (_, b) in numeric_paths(self.spec).items()}
 
+    def effect_bounds(self) -> dict[str, Bounds]:
+        """Bounds of the events' effects, ``events.<id>.set.<target>`` (the target's bounds) and
+        ``events.<id>.add.<target>`` (any finite number): values a range may stand for."""
+        targets = {**self.all_bounds(), **STATE_PATHS}
+        out: dict[str, Bounds] = {}
+        for e in self.spec.events:
+            for t in e.set:
+                out[f"events.{e.id}.set.{t}"] = targets.get(t, ANY_NUMBER)
+            for t in e.add:
+                out[f"events.{e.id}.add.{t}"] = ANY_NUMBER
+        return out
+
     def bounds(self, path: str) -> Bounds:
         paths = numeric_paths(self.spec)
         if path not in paths:
@@ -88,8 +107,9 @@ class Scenario:
             raise ScenarioError([problem(self.source, path, unknown_path_rule(path, v), path)])
         return v[path]
 
-    def with_values(self, changes: Mapping[str, float | str]) -> Scenario:
-        """A copy with numbers (or ``model.rule``) changed by dotted path, validated again."""
+    def with_values(self, changes: Mapping[str, Any]) -> Scenario:
+        """A copy with numbers (or ``model.rule``) changed by dotted path, validated again. A
+        number makes a range certain; a range table (docs/SCENARIOS.md) makes a value uncertain."""
         raw = copy.deepcopy(dict(self.raw))
         paths = numeric_paths(self.spec)
         for path, value in changes.items():
@@ -109,16 +129,29 @@ class Scenario:
         content.pop("outcome")  # what happened in a past case is not model input
         if self.spec.outcomes == Outcomes():
             content.pop("outcomes")  # the section came later: hashes of files without it stay
+        if self.uncertain:  # ranges came later too: a file without them keeps its hash
+            content["uncertain"] = {p: q.to_json() for p, q in sorted(self.uncertain.items())}
         blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def parse_scenario(raw: Mapping[str, Any], source: str, path: Path | None = None) -> Scenario:
+    """Validate a scenario's raw TOML: ranges first (each replaced by its central value), then
+    the schema, then the rules across keys, then each range against its value's bounds."""
+    points, uncertain, problems = split_uncertain(raw, source)
     try:
-        spec = ScenarioFile.model_validate(raw)
+        spec = ScenarioFile.model_validate(points)
     except ValidationError as exc:
-        raise ScenarioError(pydantic_problems(exc, raw, source)) from None
-    problems = cross_checks(spec, source)
+        raise ScenarioError(problems + pydantic_problems(exc, points, source)) from None
+    problems += cross_checks(spec, source)
     if problems:
         raise ScenarioError(problems)
-    return Scenario(spec=spec, raw=raw, source=source, path=path)
+    scn = Scenario(spec=spec, raw=raw, source=source, path=path)
+    if not uncertain:
+        return scn
+    known = {**scn.all_bounds(), **scn.effect_bounds()}
+    problems = check_support(uncertain, known.get, source)
+    if problems:
+        raise ScenarioError(problems)
+    ranges = {p: clip_to(q, known[p].lo, known[p].hi) for p, q in uncertain.items()}
+    return Scenario(spec=spec, raw=raw, source=source, path=path, uncertain=ranges)

@@ -44,11 +44,13 @@ def fire(
         if not mask.any():
             continue
         s.fired[:, e] |= mask
-        for path, value in ev.set.items():
+        for path in ev.set:
+            value = s.effects[f"events.{ev.id}.set.{path}"][mask]  # per row: worlds differ
             for arr, idx in s.cells(cast, path):
                 target: Any = (mask, *idx)
                 arr[target] = value
-        for path, delta in ev.add.items():
+        for path in ev.add:
+            delta = s.effects[f"events.{ev.id}.add.{path}"][mask]
             b = bounds(path)
             # an open lower bound (tolerance > 0, capability > 0) must stay open
             lo = b.lo + 1e-9 * max(1.0, abs(b.lo)) if b.lo_open else b.lo

@@ -76,6 +76,9 @@ class State:
     fired: np.ndarray  # (R, events) bool
     waited: np.ndarray  # (R,) weeks a prepared summit was held back for consultation
     event_ids: tuple[str, ...] = ()  # the scenario's events, in the order of the event arrays
+    # each event's effects, ``events.<id>.set.<target>`` / ``events.<id>.add.<target>`` → (R,):
+    # per row, so that a judgement range on what an event does can differ between worlds
+    effects: dict[str, np.ndarray] = field(default_factory=dict)
     gain0: dict[str, np.ndarray] = field(default_factory=dict)  # week-0 gain per principal
     cache: WeekCache = field(default_factory=WeekCache)
 
@@ -146,6 +149,12 @@ class State:
             fired=np.zeros((R, E), dtype=bool),
             waited=np.zeros(R),
             event_ids=tuple(e.id for e in spec.events),
+            effects={
+                f"events.{e.id}.{kind}.{target}": np.full(R, float(value))
+                for e in spec.events
+                for kind, table in (("set", e.set), ("add", e.add))
+                for target, value in table.items()
+            },
         )
         s._override(scn, cast, overrides)
         s.momentum[:] = s.mp["initial_momentum"]  # after overrides: it is sweepable
@@ -162,7 +171,7 @@ class State:
         return s
 
     def _override(self, scn: Scenario, cast: Cast, overrides: Mapping[str, Any]) -> None:
-        all_bounds = scn.all_bounds() if overrides else {}
+        all_bounds = {**scn.all_bounds(), **scn.effect_bounds()} if overrides else {}
         for path, value in overrides.items():
             if path == "model.rule":
                 continue
@@ -206,6 +215,8 @@ class State:
         if head == "relations":
             pair = tuple(parts[1].split("-"))
             return [(self.rel_w, (cast.pair_ids.index(pair),))]
+        if head == "events" and len(parts) > 3:  # an effect: events.<id>.set|add.<target>
+            return [(self.effects[path], ())]
         if head == "events":
             e = self.event_ids.index(parts[1])
             return [(self.ev_hazard if parts[2] == "hazard" else self.ev_prob, (e,))]

@@ -1,0 +1,138 @@
+"""The judgement layer of a batch with worlds: per-world tallies, bands and variance shares.
+
+A batch with ranges (docs/MODEL.md §11) has two layers of uncertainty. Within a world the model's
+own randomness makes each run differ (the Monte Carlo layer); between worlds the analyst's
+judgements differ (the judgement layer). Per design point this module keeps, for each world, the
+counts and sums the summary needs, and reads off them:
+
+- the **band**: the 5th and 95th percentiles over worlds of each world's value (P(summit),
+  P(agreement), mean strain). A world's value is estimated from its own replications, so its
+  spread over worlds is the judgement spread *plus* Monte Carlo noise; each world's deviation
+  from the mean is therefore shrunk by √(B / S²), where S² is the observed variance over worlds
+  and B = S² − (mean within-world sampling variance) the judgement part (method of moments, as
+  in one-way random-effects ANOVA; Searle, Casella & McCulloch 1992, ch. 3), so that the band
+  has the judgement layer's width, not that plus noise;
+- the **judgement share**: B over the outcome's total variance across runs (the law of total
+  variance: Var Y = Var E[Y | world] + E Var[Y | world]);
+- the **Monte Carlo intervals** of the pooled estimates, from the spread of the per-world values
+  (runs of one world share its parameters, so they are a cluster, not independent draws): the
+  linearised standard error of a ratio over clusters (Cochran 1977, §6.4; conservative under Latin
+  hypercube sampling, which only lowers the variance of the mean, Stein 1987).
+
+Per-world sums are added block by block in block order, so they are identical for any chunk size,
+worker count or executor (as the point's own sums in `summary.PointTally`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from model.sim.seeding import BLOCK
+
+Z95 = 1.959963984540054
+BAND = (5.0, 95.0)  # percentiles over worlds
+COUNTED = ("summit", "agreement", "high_strain", "wedge")
+
+
+@dataclass
+class WorldTally:
+    """Per-world counts and strain sums of one design point."""
+
+    worlds: int
+    counts: dict[str, np.ndarray] = field(default_factory=dict)  # outcome → (worlds,) int64
+    n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    strain_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    strain_sq: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        if self.n.size == 0:
+            self.n = np.zeros(self.worlds, np.int64)
+            self.strain_sum = np.zeros(self.worlds)
+            self.strain_sq = np.zeros(self.worlds)
+
+    def add(self, rows: pd.DataFrame, counted: tuple[str, ...]) -> None:
+        w = rows["world"].to_numpy(np.int64)
+        self.n += np.bincount(w, minlength=self.worlds)
+        for name in counted:
+            flags = rows[name].to_numpy(np.int64)
+            counts = np.bincount(w, weights=flags, minlength=self.worlds)
+            self.counts[name] = self.counts.get(name, 0) + counts.astype(np.int64)
+        strain = rows["strain"].to_numpy(float)
+        block = rows["replication"].to_numpy() // BLOCK
+        edges = [*np.flatnonzero(np.r_[True, block[1:] != block[:-1]]), len(rows)]
+        for a, b in itertools.pairwise(edges):
+            seg = slice(a, b)
+            self.strain_sum += np.bincount(w[seg], weights=strain[seg], minlength=self.worlds)
+            self.strain_sq += np.bincount(
+                w[seg], weights=np.square(strain[seg]), minlength=self.worlds
+            )
+
+    # ------------------------------------------------------------------ read-offs
+
+    def proportion_ci(self, name: str, given: str | None = None) -> tuple[float, float]:
+        """95% interval of a pooled proportion (or of ``name`` among runs with ``given``)."""
+        den = self.n if given is None else self.counts[given]
+        return ratio_ci(self.counts[name].astype(float), den.astype(float))
+
+    def strain_ci(self) -> tuple[float, float]:
+        return ratio_ci(self.strain_sum, self.n.astype(float))
+
+    def columns(self) -> dict[str, float]:
+        """The judgement layer's summary columns (docs/ARCHITECTURE.md)."""
+        out: dict[str, float] = {"worlds": float(self.worlds)}
+        n = self.n.astype(float)
+        for name, key in (("summit", "p_summit"), ("agreement", "p_agreement")):
+            p = self.counts[name] / n
+            noise = p * (1 - p) / np.maximum(n - 1, 1)
+            total = _pooled(self.counts[name], n)
+            lo, hi, share = band(p, noise, total * (1 - total))
+            out.update(
+                {f"{key}_band_lo": lo, f"{key}_band_hi": hi, f"{key}_judgement_share": share}
+            )
+        mean = self.strain_sum / n
+        within = (self.strain_sq - n * mean**2) / np.maximum(n - 1, 1)
+        grand = float(self.strain_sum.sum() / n.sum())
+        total_var = float(self.strain_sq.sum() / n.sum() - grand**2)
+        lo, hi, share = band(mean, np.maximum(within, 0) / n, total_var)
+        out.update(
+            strain_mean_band_lo=lo, strain_mean_band_hi=hi, strain_mean_judgement_share=share
+        )
+        return out
+
+
+def _pooled(counts: np.ndarray, n: np.ndarray) -> float:
+    return float(counts.sum() / n.sum())
+
+
+def band(values: np.ndarray, noise: np.ndarray, total_var: float) -> tuple[float, float, float]:
+    """(5th percentile, 95th percentile, judgement share) of per-world ``values`` whose own
+    sampling variances are ``noise``; ``total_var`` is the outcome's variance across runs."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    observed = float(values.var(ddof=1)) if values.size > 1 else 0.0
+    between = max(0.0, observed - float(np.mean(noise)))
+    shrink = math.sqrt(between / observed) if observed > 0 else 0.0
+    lo, hi = np.percentile(mean + shrink * (values - mean), BAND)
+    share = min(1.0, between / total_var) if total_var > 0 else 0.0
+    return float(lo), float(hi), share
+
+
+def ratio_ci(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
+    """95% normal interval of Σnum / Σden over clusters (worlds), linearised standard error
+    √(W/(W−1) Σ(num_w − r den_w)²) / Σden; clipped to [0, 1] (proportions and strain live
+    there), NaN with fewer than two worlds that have data."""
+    total = float(den.sum())
+    if total == 0:
+        return float("nan"), float("nan")
+    r = float(num.sum()) / total
+    k = int(np.count_nonzero(den))
+    if k < 2:
+        return float("nan"), float("nan")
+    resid = num - r * den
+    se = math.sqrt(k / (k - 1) * float(np.square(resid).sum())) / total
+    return max(0.0, r - Z95 * se), min(1.0, r + Z95 * se)
