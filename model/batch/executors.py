@@ -21,9 +21,9 @@ from model.sim.summit import SummitModel
 Progress = Callable[[int], None]
 
 
-def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
-    """Run one chunk: one SummitModel over all its rows, each row with its world's drawn values
-    and its point's overrides (a swept value wins over the world's draw of the same value)."""
+def chunk_overrides(design: Design, chunk: Chunk) -> dict[str, Any]:
+    """Per-row values of a chunk: each row's world's drawn values, then its point's overrides
+    (a swept value wins over the world's draw of the same value)."""
     overrides: dict[str, Any] = {}
     if design.worlds > 1:
         rows_world = design.world_index(chunk)
@@ -43,6 +43,12 @@ def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
             if path in design.points[b.point]:
                 column[starts[i] : starts[i + 1]] = float(design.points[b.point][path])
         overrides[path] = column
+    return overrides
+
+
+def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
+    """Run one chunk: one SummitModel over all its rows, each row with its own values."""
+    overrides = chunk_overrides(design, chunk)
     model = SummitModel(
         design.scenario, blocks=list(chunk.blocks), root_seed=design.root_seed, overrides=overrides
     )

@@ -1,0 +1,211 @@
+"""Issue 12, items 2, 3 and 6: nested Monte Carlo over judgement worlds.
+
+What these protect: the Latin hypercube (one draw per stratum, per range), world draws that depend
+only on the root seed and the range's path (identical for any worker count, chunk size and
+executor; common across scenarios), each row getting its world's values unless a swept value
+overrides them, the band (percentiles over worlds, corrected for each world's own Monte Carlo
+noise), the judgement share and the clustered intervals, and plain batches staying exactly as
+they were.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from model.batch import Design, run_batch
+from model.batch.design import plan_chunks
+from model.batch.executors import chunk_overrides
+from model.batch.worlds import default_worlds, draw_worlds, strata, world_of
+from model.results.bands import band, ratio_ci
+from model.results.summary import BAND_COLUMNS
+from model.scenario import load_scenario
+from model.scenario.scenario import Scenario
+
+RANGES = """[set]
+"model.alliance_cost" = { low = 0.1, mode = 0.3, high = 0.8, basis = "test" }
+"actors.ROK.openness" = { low = 0.1, high = 0.9 }
+"actors.PRK.meeting_value" = { mean = 0.2, sd = 0.15 }
+"""
+
+
+@pytest.fixture(scope="module")
+def ranged(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    path = tmp_path_factory.mktemp("ranges") / "ranged.toml"
+    path.write_text('base = "baseline-2024"\n' + RANGES)
+    return load_scenario(path)
+
+
+def test_each_range_has_one_draw_per_stratum() -> None:
+    for w in (1, 7, 200):
+        u = strata(5, "model.alliance_cost", w)
+        assert sorted(np.floor(u * w).astype(int).tolist()) == list(range(w))
+    # its own stream per path: another range's strata are in another order
+    assert not np.array_equal(strata(5, "a.b", 50), strata(5, "a.c", 50))
+    assert not np.array_equal(strata(5, "a.b", 50), strata(6, "a.b", 50))
+
+
+def test_world_draws_depend_on_seed_and_path_only(ranged: Scenario) -> None:
+    """Common random numbers across scenarios: a range shared by two scenarios draws the same
+    values in each world, whatever other ranges either has."""
+    only = ranged.with_values({"actors.ROK.openness": 0.5, "actors.PRK.meeting_value": 0.2})
+    a = draw_worlds(ranged.uncertain, {}, 9, 64)
+    b = draw_worlds(only.uncertain, {}, 9, 64)
+    assert list(b.columns) == ["world", "model.alliance_cost"]
+    assert np.array_equal(a["model.alliance_cost"], b["model.alliance_cost"])
+    one = draw_worlds(ranged.uncertain, {}, 9, 1)  # a single world is the point scenario
+    assert one["model.alliance_cost"].tolist() == [0.3]
+
+
+def test_worlds_split_replications_evenly_and_contiguously() -> None:
+    w = world_of(np.arange(1000), 1000, 7)
+    counts = np.bincount(w)
+    assert counts.size == 7 and counts.max() - counts.min() <= 1
+    assert np.all(np.diff(w) >= 0)
+
+
+def test_default_worlds(ranged: Scenario) -> None:
+    plain = load_scenario("baseline-2024")
+    plain = Scenario(spec=plain.spec, raw=plain.raw, source=plain.source)  # no ranges
+    assert default_worlds(plain, 20_000) == 1
+    assert default_worlds(ranged, 20_000) == 200
+    assert default_worlds(ranged, 2_000) == 20
+    assert default_worlds(ranged, 300) == 10
+    assert default_worlds(ranged, 4) == 4
+
+
+def test_rows_get_their_worlds_values_and_a_swept_value_wins(ranged: Scenario) -> None:
+    design = Design(
+        ranged,
+        replications=500,
+        worlds=10,
+        root_seed=3,
+        points=[{"model.alliance_cost": 0.05}, {}],
+        factors=["model.alliance_cost"],
+        chunk_runs=1000,
+    )
+    table = design.world_table
+    for chunk in plan_chunks(design):
+        ov = chunk_overrides(design, chunk)
+        w = design.world_index(chunk)
+        points = np.concatenate([np.full(b.size, b.point) for b in chunk.blocks])
+        assert np.array_equal(ov["actors.ROK.openness"], table["actors.ROK.openness"].to_numpy()[w])
+        swept = ov["model.alliance_cost"]
+        assert np.all(swept[points == 0] == 0.05)
+        drawn = table["model.alliance_cost"].to_numpy()[w]
+        assert np.array_equal(swept[points == 1], drawn[points == 1])
+
+
+def test_an_event_effect_range_reaches_the_rows(tmp_path: Path) -> None:
+    base = load_scenario("baseline-2024")
+    path = tmp_path / "ev.toml"
+    path.write_text(
+        'base = "baseline-2024"\n[[events]]\nid = "extra"\nwhat = "test"\n'
+        f"date = {base.spec.meta.start}\n"
+        'set = { "actors.ROK.openness" = { low = 0.0, high = 1.0 } }\n'
+    )
+    scn = load_scenario(path)
+    design = Design(scn, replications=1000, worlds=50, root_seed=1)
+    from model.sim.summit import SummitModel
+
+    chunk = plan_chunks(design)[0]
+    model = SummitModel(scn, blocks=list(chunk.blocks), root_seed=1,
+                        overrides=chunk_overrides(design, chunk))  # fmt: skip
+    effect = model.state.effects["events.extra.set.actors.ROK.openness"]
+    w = design.world_index(chunk)
+    assert np.allclose(
+        effect, design.world_table["events.extra.set.actors.ROK.openness"].to_numpy()[w]
+    )
+    model.step()  # the event fires in week 0 and sets each row's world value
+    rok = scn.actor_ids.index("ROK")
+    assert np.allclose(model.state.actor_param["openness"][:, rok], effect)
+
+
+def _batch(
+    scn: Scenario, out: Path | None, workers: int = 1, chunk_runs: int = 10_000
+) -> pd.DataFrame:
+    design = Design(scn, replications=4000, worlds=40, root_seed=9, chunk_runs=chunk_runs)
+    return run_batch(design, out=out, workers=workers).summary
+
+
+def test_results_identical_for_workers_chunks_and_resume(ranged: Scenario, tmp_path: Path) -> None:
+    one = _batch(ranged, tmp_path / "one")
+    pd.testing.assert_frame_equal(one, _batch(ranged, None, chunk_runs=750))
+    two = _batch(ranged, tmp_path / "two", workers=2)
+    assert (tmp_path / "one" / "summary.csv").read_bytes() == (
+        tmp_path / "two" / "summary.csv"
+    ).read_bytes()
+    pd.testing.assert_frame_equal(one, two)
+    # the drawn values are stored once per world, with each range's distribution
+    worlds = pq.read_table(tmp_path / "one" / "worlds.parquet")
+    assert worlds.num_rows == 40 and "model.alliance_cost" in worlds.column_names
+    ranges = json.loads(worlds.schema.metadata[b"summit_sim.ranges"])
+    assert ranges["model.alliance_cost"]["mode"] == 0.3
+    runs = pd.read_parquet(tmp_path / "one" / "runs")
+    assert sorted(runs["world"].unique().tolist()) == list(range(40))
+    manifest = json.loads((tmp_path / "one" / "manifest.json").read_text())
+    assert manifest["design"]["worlds"] == 40
+    assert manifest["columns"]["summary"]["p_summit_lo"]["interval"].startswith("normal")
+    # resume from the directory alone rebuilds the same design, ranges included
+    from model.batch import design_from_manifest
+
+    again = design_from_manifest(tmp_path / "one")
+    assert again.worlds == 40 and again.scenario.uncertain == ranged.uncertain
+    assert again.scenario.canonical_hash() == ranged.canonical_hash()
+
+
+def test_summary_has_both_layers(ranged: Scenario) -> None:
+    s = _batch(ranged, None).iloc[0]
+    assert list(s.index[-len(BAND_COLUMNS) :]) == BAND_COLUMNS
+    assert s["worlds"] == 40
+    for key in ("p_summit", "p_agreement", "strain_mean"):
+        assert s[f"{key}_band_lo"] <= s[key] <= s[f"{key}_band_hi"]
+        assert 0 <= s[f"{key}_judgement_share"] <= 1
+    # these ranges matter: the band is wider than the Monte Carlo interval
+    assert s["p_summit_band_hi"] - s["p_summit_band_lo"] > 2 * (s["p_summit_hi"] - s["p_summit_lo"])
+
+
+def test_a_plain_scenario_gets_a_plain_batch() -> None:
+    scn = load_scenario("baseline-2024").with_values({"model.alliance_cost": 0.3})
+    scn = Scenario(spec=scn.spec, raw=scn.raw, source=scn.source)  # no ranges at all
+    summary = run_batch(Design(scn, replications=500, root_seed=1)).summary
+    assert not set(BAND_COLUMNS) & set(summary.columns)
+    with pytest.raises(Exception, match="needs a scenario with ranges"):
+        Design(scn, replications=500, worlds=5)
+
+
+def test_the_band_is_the_judgement_spread_not_that_plus_noise() -> None:
+    """Worlds with a known spread of P(summit) (sd 0.1), each estimated from 100 runs: the band
+    corrected for the worlds' own noise has the true width on average; the raw percentiles are
+    too wide by about √(0.1² + 0.05²)/0.1 − 1 ≈ 12%."""
+    rng = np.random.default_rng(0)
+    corrected, raw, true = [], [], []
+    for _ in range(300):
+        p = np.clip(rng.normal(0.5, 0.1, 200), 0, 1)
+        hat = rng.binomial(100, p) / 100
+        noise = hat * (1 - hat) / 99
+        lo, hi, share = band(hat, noise, hat.mean() * (1 - hat.mean()))
+        corrected.append(hi - lo)
+        raw.append(float(np.diff(np.percentile(hat, [5, 95]))[0]))
+        true.append(float(np.diff(np.percentile(p, [5, 95]))[0]))
+        assert 0 < share < 0.1  # 0.01 of 0.25
+    assert np.mean(corrected) / np.mean(true) == pytest.approx(1.0, abs=0.03)
+    assert np.mean(raw) / np.mean(true) > 1.08
+
+
+def test_clustered_interval_covers_the_mean_over_worlds() -> None:
+    """The ratio-over-worlds interval holds its 95% level when worlds differ (a Wilson interval
+    that treats the runs as independent would not)."""
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(1000):
+        p = np.clip(rng.normal(0.5, 0.15, 50), 0, 1)  # true mean over worlds ≈ 0.5
+        counts = rng.binomial(40, p).astype(float)
+        lo, hi = ratio_ci(counts, np.full(50, 40.0))
+        hits += lo <= 0.5 <= hi
+    assert 0.93 <= hits / 1000 <= 0.97
