@@ -54,6 +54,26 @@ def sensitivity_cmd(
         click.echo(f"plot written to {plot}", err=True)
 
 
+@click.command("importance")
+@click.argument("batch_dir", type=click.Path(path_type=Path))
+@click.option("--point", type=click.IntRange(min=0), default=None,
+              help="Design point of a sweep [default: the batch's only point].")  # fmt: skip
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Ranges shown per outcome (md).")  # fmt: skip
+@click.option("--delta", "with_delta", is_flag=True,
+              help="Also Borgonovo's delta (slow: minutes with dozens of ranges).")  # fmt: skip
+@click.option("--format", "fmt", type=ANALYSIS_FORMATS, default="md", show_default=True)
+def importance_cmd(
+    batch_dir: Path, point: int | None, top: int, with_delta: bool, fmt: str
+) -> None:
+    """Rank the scenario's judgement ranges by their share of the spread over worlds of
+    P(summit), P(agreement) and mean strain (RBD-FAST S1, optionally Borgonovo's delta; SALib)."""
+    from model.analysis.importance import format_importance, importance
+
+    result = importance(batch_dir, point, with_delta=with_delta)
+    click.echo(format_importance(result, fmt, top))
+
+
 @click.command("discover")
 @click.argument("batch_dir", type=click.Path(path_type=Path))
 @click.option("--where", required=True,
@@ -124,4 +144,4 @@ def plot_cmd(
     click.echo(f"plot written to {out} ({how})", err=True)
 
 
-COMMANDS = [sensitivity_cmd, discover_cmd, plot_cmd]
+COMMANDS = [sensitivity_cmd, importance_cmd, discover_cmd, plot_cmd]
