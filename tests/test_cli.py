@@ -30,7 +30,7 @@ def test_check_good_and_bad(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     bad = tmp_path / "bad.toml"
     text = Path("scenarios/baseline-2024.toml").read_text()
-    bad.write_text(text.replace("stubbornness = 0.7", "stubbornes = 0.7"))
+    bad.write_text(text.replace("stubbornness = { low = 0.55", "stubbornes = { low = 0.55"))
     res = summit("check", str(bad))
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
