@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.results.bands import paired_world_band, ratio_diff_ci
 from model.results.stats import conditional_mean_diff, mean_diff, newcombe_diff, newcombe_paired
 from model.results.tables import json_records, latex_table, markdown_table
 from model.sim.outcomes import CONTRACT_NAMES, bypass_label
@@ -114,9 +115,57 @@ def compare_sides(a: Side, b: Side, paired: bool) -> pd.DataFrame:
         ma = float(ca.mean()) if ca.size else float("nan")
         mb = float(cb.mean()) if cb.size else float("nan")
         rows.append((label, ma, mb, d, lo, hi, method))
-    return pd.DataFrame(
+    df = pd.DataFrame(
         rows, columns=["outcome", a.label, b.label, "difference", "lo", "hi", "method"]
     )
+    if paired and "world" in ra.columns and "world" in rb.columns:
+        df = _by_world(df, ra, rb, a.weeks, b.weeks)
+    return df
+
+
+def _by_world(
+    df: pd.DataFrame, ra: pd.DataFrame, rb: pd.DataFrame, weeks_a: int, weeks_b: int
+) -> pd.DataFrame:
+    """Batches with judgement worlds, paired run by run (so world by world): runs of one world
+    share its drawn values, so each interval comes from the spread over worlds (clustered), and
+    a band gives the 5th–95th percentile over worlds of the world's difference (docs/MODEL.md
+    §11)."""
+    w = ra["world"].to_numpy(np.int64)
+    worlds = int(w.max()) + 1
+    n = np.bincount(w, minlength=worlds).astype(float)
+
+    def per_world(x: np.ndarray) -> np.ndarray:
+        return np.bincount(w, weights=np.asarray(x, float), minlength=worlds)
+
+    sa, sb = ra["summit"].to_numpy(bool), rb["summit"].to_numpy(bool)
+    values = {col: (ra[col].to_numpy(float), rb[col].to_numpy(float))
+              for _, col in proportions(ra, rb)}  # fmt: skip
+    values["strain mean"] = (ra["strain"].to_numpy(float), rb["strain"].to_numpy(float))
+    values["weeks to summit (none = horizon)"] = (
+        _time_to_summit(ra, weeks_a), _time_to_summit(rb, weeks_b)
+    )  # fmt: skip
+    labels = dict(proportions(ra, rb))
+    given = {"P(agreement given summit)": "agreement", "strain mean given summit": "strain",
+             "summit week given summit": "summit_week"}  # fmt: skip
+    out: list[tuple[float, float, float, float, float]] = []
+    for name in df["outcome"].astype(str):
+        key = labels.get(name, name)
+        if key in values:
+            xa, xb = values[key]
+            d, lo, hi = ratio_diff_ci(per_world(xa), n, per_world(xb), n)
+            out.append((d, lo, hi, *paired_world_band(w, xa, xb, worlds)))
+        else:  # given a summit: a ratio over the summits of each side
+            va, vb = ra[given[name]].to_numpy(float), rb[given[name]].to_numpy(float)
+            d, lo, hi = ratio_diff_ci(
+                per_world(np.where(sa, va, 0.0)), per_world(sa),
+                per_world(np.where(sb, vb, 0.0)), per_world(sb),
+            )  # fmt: skip
+            out.append((d, lo, hi, np.nan, np.nan))
+    cols = np.array(out, dtype=float).T
+    return df.assign(
+        difference=cols[0], lo=cols[1], hi=cols[2], method="paired by world",
+        band_lo=cols[3], band_hi=cols[4],
+    )  # fmt: skip
 
 
 # how each interval of a compare table was computed; printed under its Markdown and LaTeX
@@ -127,6 +176,9 @@ METHODS = {
     "paired delta method": "normal interval of a difference of conditional means, linearised "
     "over all pairs",
     "Welch": "normal interval for independent means",
+    "paired by world": "normal interval of the difference, clustered by judgement world "
+    "(linearised over worlds); band: 5th–95th percentile over worlds of the world's "
+    "difference, corrected for its Monte Carlo noise",
 }
 
 
@@ -150,6 +202,11 @@ def format_compare(df: pd.DataFrame, fmt: str = "md") -> str:
             a: [_num(v) for v in df[a]],
             b: [_num(v) for v in df[b]],
             f"{b} − {a} [95% CI]": [_difference(r) for _, r in df.iterrows()],
+            **(
+                {"judgement band": [_band(r) for _, r in df.iterrows()]}
+                if "band_lo" in df.columns
+                else {}
+            ),
             "method": df["method"],
         }
     )
@@ -161,6 +218,12 @@ def format_compare(df: pd.DataFrame, fmt: str = "md") -> str:
 
 def _num(v: float) -> str:
     return "–" if np.isnan(v) else f"{v:.3f}"
+
+
+def _band(r: pd.Series) -> str:
+    if np.isnan(r["band_lo"]):
+        return "–"
+    return f"{r['band_lo']:+.3f} – {r['band_hi']:+.3f}"
 
 
 def _difference(r: pd.Series) -> str:

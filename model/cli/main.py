@@ -322,6 +322,7 @@ def compare(
     numbers). A and B are scenarios (run now, same seed) or finished batch directories."""
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
+    from model.batch.worlds import default_worlds
 
     if plot is not None and not plot.parent.is_dir():
         raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
@@ -341,13 +342,15 @@ def compare(
             scn_weeks = load_scenario(m["scenario_files"][0]["path"] if m.get("scenario_files")
                                       and Path(m["scenario_files"][0]["path"]).exists()
                                       else m["scenario"]).weeks  # fmt: skip
-            seeds.append((m["design"]["root_seed"], m["design"]["replications"]))
+            d = m["design"]
+            seeds.append((d["root_seed"], d["replications"], d.get("worlds", 1)))
             sides.append(Side(m["scenario"], rows[rows["point"] == 0], scn_weeks))
         else:
             scn = load_scenario(ref)
             s = DEFAULT_SEED if seed is None else seed
-            res = run_batch(Design(scn, replications=runs, root_seed=s), workers=workers)
-            seeds.append((s, runs))
+            w = default_worlds(scn, runs)
+            res = run_batch(Design(scn, replications=runs, root_seed=s, worlds=w), workers=workers)
+            seeds.append((s, runs, w))
             sides.append(Side(scn.name, res.runs, scn.weeks))
     if sides[0].label == sides[1].label:
         sides[1] = Side(sides[1].label + " (B)", sides[1].runs, sides[1].weeks)

@@ -136,3 +136,35 @@ def ratio_ci(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
     resid = num - r * den
     se = math.sqrt(k / (k - 1) * float(np.square(resid).sum())) / total
     return max(0.0, r - Z95 * se), min(1.0, r + Z95 * se)
+
+
+def ratio_diff_ci(
+    num_a: np.ndarray, den_a: np.ndarray, num_b: np.ndarray, den_b: np.ndarray
+) -> tuple[float, float, float]:
+    """B − A of two ratios over the same worlds (paired: world w of A and of B drew the same
+    values), with a 95% interval from the linearised per-world residuals (Cochran 1977, §6.4):
+    runs of a world are a cluster, so the spread over worlds carries the judgement layer."""
+    ta, tb = float(den_a.sum()), float(den_b.sum())
+    if ta == 0 or tb == 0:
+        return float("nan"), float("nan"), float("nan")
+    ra, rb = float(num_a.sum()) / ta, float(num_b.sum()) / tb
+    resid = (num_b - rb * den_b) / tb - (num_a - ra * den_a) / ta
+    k = resid.size
+    se = math.sqrt(k / (k - 1) * float(np.square(resid).sum())) if k > 1 else float("nan")
+    return rb - ra, rb - ra - Z95 * se, rb - ra + Z95 * se
+
+
+def paired_world_band(
+    world: np.ndarray, xa: np.ndarray, xb: np.ndarray, worlds: int
+) -> tuple[float, float]:
+    """The judgement band of a paired difference: 5th–95th percentile over worlds of each world's
+    mean of xb − xa, corrected for its Monte Carlo noise (as `band`)."""
+    d = np.asarray(xb, float) - np.asarray(xa, float)
+    n = np.bincount(world, minlength=worlds).astype(float)
+    keep = n > 1
+    s = np.bincount(world, weights=d, minlength=worlds)
+    sq = np.bincount(world, weights=d * d, minlength=worlds)
+    mean = s[keep] / n[keep]
+    within = (sq[keep] - n[keep] * mean**2) / (n[keep] - 1)
+    lo, hi, _ = band(mean, np.maximum(within, 0) / n[keep], 1.0)
+    return lo, hi
