@@ -24,21 +24,26 @@ from model.batch.executors import chunk_overrides
 from model.batch.worlds import default_worlds, draw_worlds, strata, world_of
 from model.results.bands import band, ratio_ci
 from model.results.summary import BAND_COLUMNS
-from model.scenario import load_scenario
+from model.scenario import load_scenario, parse_scenario
 from model.scenario.scenario import Scenario
 
-RANGES = """[set]
-"model.alliance_cost" = { low = 0.1, mode = 0.3, high = 0.8, basis = "test" }
-"actors.ROK.openness" = { low = 0.1, high = 0.9 }
-"actors.PRK.meeting_value" = { mean = 0.2, sd = 0.15 }
-"""
+RANGES = {
+    "model.alliance_cost": {"low": 0.1, "mode": 0.3, "high": 0.8, "basis": "test"},
+    "actors.ROK.openness": {"low": 0.1, "high": 0.9},
+    "actors.PRK.meeting_value": {"mean": 0.2, "sd": 0.15},
+}
+
+
+def point_baseline() -> Scenario:
+    """The baseline at its central values, without any of its ranges."""
+    spec = load_scenario("baseline-2024").spec.model_dump(exclude_unset=True)
+    return parse_scenario(spec, "point-baseline")
 
 
 @pytest.fixture(scope="module")
-def ranged(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    path = tmp_path_factory.mktemp("ranges") / "ranged.toml"
-    path.write_text('base = "baseline-2024"\n' + RANGES)
-    return load_scenario(path)
+def ranged() -> Scenario:
+    """Three ranges of known effect on the point baseline."""
+    return point_baseline().with_values(RANGES)
 
 
 def test_each_range_has_one_draw_per_stratum() -> None:
@@ -70,9 +75,7 @@ def test_worlds_split_replications_evenly_and_contiguously() -> None:
 
 
 def test_default_worlds(ranged: Scenario) -> None:
-    plain = load_scenario("baseline-2024")
-    plain = Scenario(spec=plain.spec, raw=plain.raw, source=plain.source)  # no ranges
-    assert default_worlds(plain, 20_000) == 1
+    assert default_worlds(point_baseline(), 20_000) == 1
     assert default_worlds(ranged, 20_000) == 200
     assert default_worlds(ranged, 2_000) == 20
     assert default_worlds(ranged, 300) == 10
@@ -171,8 +174,7 @@ def test_summary_has_both_layers(ranged: Scenario) -> None:
 
 
 def test_a_plain_scenario_gets_a_plain_batch() -> None:
-    scn = load_scenario("baseline-2024").with_values({"model.alliance_cost": 0.3})
-    scn = Scenario(spec=scn.spec, raw=scn.raw, source=scn.source)  # no ranges at all
+    scn = point_baseline()
     summary = run_batch(Design(scn, replications=500, root_seed=1)).summary
     assert not set(BAND_COLUMNS) & set(summary.columns)
     with pytest.raises(Exception, match="needs a scenario with ranges"):
@@ -209,3 +211,63 @@ def test_clustered_interval_covers_the_mean_over_worlds() -> None:
         lo, hi = ratio_ci(counts, np.full(50, 40.0))
         hits += lo <= 0.5 <= hi
     assert 0.93 <= hits / 1000 <= 0.97
+
+
+@pytest.fixture(scope="module")
+def world_batches(ranged: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("batches")
+    a, b = root / "a", root / "b"
+    run_batch(Design(ranged, replications=6000, worlds=60, root_seed=4), out=a)
+    other = ranged.with_values({"actors.US.openness": 0.2})
+    run_batch(Design(other, replications=6000, worlds=60, root_seed=4), out=b)
+    return a, b
+
+
+def test_importance_ranks_the_range_that_drives_the_outcome(
+    world_batches: tuple[Path, Path],
+) -> None:
+    """The PRK meeting value decides whether Pyongyang wants to meet; alliance cost and Seoul's
+    openness matter less for P(summit). The dummy column (no effect) ranks below the driver."""
+    from model.analysis.importance import DUMMY, format_importance, importance
+
+    result = importance(world_batches[0])
+    summit = result.table[result.table["outcome"] == "p_summit"].set_index("path")
+    assert summit["rank"].idxmin() == "actors.PRK.meeting_value"
+    assert summit.loc["actors.PRK.meeting_value", "S1"] > summit.loc[DUMMY, "S1"] + 0.2
+    assert result.worlds == 60 and result.runs_per_world == 100
+    text = format_importance(result, "md", top=1)
+    assert "actors.PRK.meeting_value" in text and DUMMY in text
+    csv = format_importance(result, "csv")
+    assert csv.splitlines()[0].startswith("outcome,rank,path,range,S1,S1_lo,S1_hi")
+
+
+def test_importance_refuses_a_batch_without_worlds(tmp_path: Path) -> None:
+    from model.analysis.importance import importance
+    from model.errors import ExperimentError
+
+    run_batch(Design(point_baseline(), replications=250, root_seed=1), out=tmp_path / "p")
+    with pytest.raises(ExperimentError, match=r"worlds\.parquet"):
+        importance(tmp_path / "p")
+
+
+def test_compare_pairs_world_by_world(world_batches: tuple[Path, Path]) -> None:
+    """Same seed, runs and worlds: the difference's interval is clustered by world and the band
+    of the per-world differences is reported; the per-world differences must be what the band
+    summarises (checked against a direct computation)."""
+    from model.analysis.compare import Side, compare_sides
+    from model.batch import read_runs
+
+    ra, rb = read_runs(world_batches[0]), read_runs(world_batches[1])
+    weeks = load_scenario("baseline-2024").weeks
+    df = compare_sides(Side("A", ra, weeks), Side("B", rb, weeks), paired=True).set_index("outcome")
+    row = df.loc["P(summit)"]
+    assert row["method"] == "paired by world"
+    pa = ra.groupby("world")["summit"].mean()
+    pb = rb.groupby("world")["summit"].mean()
+    diff = (pb - pa).to_numpy()
+    assert row["difference"] == pytest.approx(diff.mean())
+    se = diff.std(ddof=1) / np.sqrt(diff.size)
+    assert row["hi"] - row["lo"] == pytest.approx(2 * 1.96 * se, rel=0.01)
+    assert row["band_lo"] >= np.percentile(diff, 5) - 1e-9  # the noise correction narrows
+    assert row["band_hi"] <= np.percentile(diff, 95) + 1e-9
+    assert row["band_lo"] < row["difference"] < row["band_hi"]
