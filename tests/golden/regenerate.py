@@ -16,3 +16,7 @@ if __name__ == "__main__":
     for name, runs in CASES.items():
         simulate(name, runs=runs, seed=1).summary.to_csv(HERE / f"{name}.csv", index=False)
         print(f"wrote {name}.csv")
+    # the point scenario (one world at the ranges' central values): a plain batch
+    point = simulate("baseline-2024", runs=2000, seed=1, worlds=1).summary
+    point.to_csv(HERE / "baseline-2024-point.csv", index=False)
+    print("wrote baseline-2024-point.csv")
