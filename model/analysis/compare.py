@@ -129,7 +129,7 @@ def _by_world(
     """Batches with judgement worlds, paired run by run (so world by world): runs of one world
     share its drawn values, so each interval comes from the spread over worlds (clustered), and
     a band gives the 5th–95th percentile over worlds of the world's difference (docs/MODEL.md
-    §11)."""
+    §12)."""
     w = ra["world"].to_numpy(np.int64)
     worlds = int(w.max()) + 1
     n = np.bincount(w, minlength=worlds).astype(float)

@@ -1,7 +1,7 @@
 """Which judgements matter: rank a batch's ranges by how much of the spread over worlds each
 explains (`summit importance DIR`).
 
-Each world of a batch (docs/MODEL.md §11) is one draw of every range and gives one value of each
+Each world of a batch (docs/MODEL.md §12) is one draw of every range and gives one value of each
 outcome (P(summit), P(agreement), mean strain over its runs). That is given data, X (worlds ×
 ranges) and Y (worlds), for SALib's estimators that need no special design:
 

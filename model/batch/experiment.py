@@ -69,7 +69,7 @@ class ExperimentSpec(_Strict):
     samples: Annotated[int, Field(ge=1, le=1_000_000)] = 64
     levels: Annotated[int, Field(ge=2, le=100)] = 4  # Morris grid levels
     description: str | None = None
-    # judgement worlds per point (docs/MODEL.md §11); default: model.batch.worlds.default_worlds
+    # judgement worlds per point (docs/MODEL.md §12); default: model.batch.worlds.default_worlds
     worlds: Annotated[int, Field(ge=1, le=100_000)] | None = None
 
 

@@ -2,7 +2,7 @@
 
 A scenario's ranges (`model.scenario.uncertain`) say what the analyst does not know; the model's
 own randomness (signals, decisions, bargaining, events) says what nobody can know. A batch keeps
-the two apart (docs/MODEL.md §11): it draws ``worlds`` parameter sets by Latin hypercube sampling
+the two apart (docs/MODEL.md §12): it draws ``worlds`` parameter sets by Latin hypercube sampling
 over the ranges (McKay, Beckman & Conover 1979), and splits each design point's replications
 evenly among them, so replication j of a point lives in world ``j * worlds // replications``.
 

@@ -1,6 +1,6 @@
 """The judgement layer of a batch with worlds: per-world tallies, bands and variance shares.
 
-A batch with ranges (docs/MODEL.md §11) has two layers of uncertainty. Within a world the model's
+A batch with ranges (docs/MODEL.md §12) has two layers of uncertainty. Within a world the model's
 own randomness makes each run differ (the Monte Carlo layer); between worlds the analyst's
 judgements differ (the judgement layer). Per design point this module keeps, for each world, the
 counts and sums the summary needs, and reads off them:

@@ -36,7 +36,7 @@ FIXED_RUN: dict[str, Entry] = {
     ),
     "scenario": _entry("scenario name (meta.name)", "name"),
     "world": _entry(
-        "judgement world of the run (its drawn values: worlds.parquet; docs/MODEL.md §11)", "id"
+        "judgement world of the run (its drawn values: worlds.parquet; docs/MODEL.md §12)", "id"
     ),
 }
 

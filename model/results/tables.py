@@ -94,7 +94,7 @@ def notes(summary: pd.DataFrame) -> list[str]:
     )
     first = "" if len(summary) == 1 else " (first row)"
     return [
-        f"Two layers (docs/MODEL.md §11). [brackets]: 95% Monte Carlo intervals of the estimate "
+        f"Two layers (docs/MODEL.md §12). [brackets]: 95% Monte Carlo intervals of the estimate "
         f"over the judgement ranges, from the spread over {worlds} worlds of about {per} runs each "
         f"(runs of one world share its parameters). Band: 5th to 95th percentile over worlds of "
         f"each world's value, corrected for the worlds' own Monte Carlo noise: what the judgement "

@@ -11,7 +11,7 @@ Any numeric value of a scenario file may be a small table instead of a number (d
 Each may carry ``basis = "..."``: why this low, why this high. Loading replaces every such table
 by its central value (mode, midpoint or mean), so a scenario with ranges is also a complete point
 scenario; the tables themselves are kept by dotted path (`split_uncertain`) for the batch, which
-draws one value per *world* from each (`Uncertain.quantile`, docs/MODEL.md §11).
+draws one value per *world* from each (`Uncertain.quantile`, docs/MODEL.md §12).
 """
 
 from __future__ import annotations
