@@ -271,3 +271,22 @@ def test_compare_pairs_world_by_world(world_batches: tuple[Path, Path]) -> None:
     assert row["band_lo"] >= np.percentile(diff, 5) - 1e-9  # the noise correction narrows
     assert row["band_hi"] <= np.percentile(diff, 95) + 1e-9
     assert row["band_lo"] < row["difference"] < row["band_hi"]
+
+
+def test_timelines_cluster_their_intervals_by_world(world_batches: tuple[Path, Path]) -> None:
+    """P(summit by date) of a batch with worlds: the interval is the one clustered by world (wider
+    than Wilson's, which would treat the runs of a world as independent)."""
+    from model.batch import read_runs
+    from model.results.bands import ratio_ci
+    from model.results.stats import wilson
+    from model.results.tables import timeline
+
+    runs = read_runs(world_batches[0])
+    scn = load_scenario("baseline-2024")
+    row = timeline(runs, scn.spec.meta.start, scn.weeks).iloc[-1]
+    held = runs["summit"].to_numpy(float)
+    w = runs["world"].to_numpy(np.int64)
+    lo, hi = ratio_ci(np.bincount(w, weights=held), np.bincount(w).astype(float))
+    assert (row["lo"], row["hi"]) == pytest.approx((lo, hi))
+    wl, wh = wilson(int(held.sum()), held.size)
+    assert hi - lo > wh - wl

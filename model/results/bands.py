@@ -168,3 +168,10 @@ def paired_world_band(
     within = (sq[keep] - n[keep] * mean**2) / (n[keep] - 1)
     lo, hi, _ = band(mean, np.maximum(within, 0) / n[keep], 1.0)
     return lo, hi
+
+
+def clustered_ci(values: np.ndarray, world: np.ndarray) -> tuple[float, float]:
+    """95% interval of the mean of ``values`` (a share or a 0–1 index) over runs clustered by
+    ``world`` (`ratio_ci` on the per-world sums)."""
+    num = np.bincount(world, weights=np.asarray(values, float))
+    return ratio_ci(num, np.bincount(world).astype(float))

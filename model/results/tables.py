@@ -16,6 +16,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from model.errors import ExperimentError, problem
@@ -238,9 +239,12 @@ def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def timeline(runs: pd.DataFrame, start: dt.date, weeks: int, every: int = 4) -> pd.DataFrame:
     """Cumulative probability of a summit by each date (every ``every`` weeks), with Wilson
-    intervals: when, not only whether. A run's summit in week w counts from the end of week w."""
+    intervals (clustered by world in a batch with worlds): when, not only whether. A run's summit
+    in week w counts from the end of week w."""
+    from model.results.bands import clustered_ci
     from model.results.stats import wilson
 
+    world = runs["world"].to_numpy(np.int64) if "world" in runs.columns else None
     held = runs["summit_week"].to_numpy(float)
     n = len(held)
     rows: list[dict[str, Any]] = []
@@ -248,7 +252,7 @@ def timeline(runs: pd.DataFrame, start: dt.date, weeks: int, every: int = 4) -> 
         if rows and rows[-1]["week"] == w + 1:
             continue
         k = int((held <= w).sum())
-        lo, hi = wilson(k, n)
+        lo, hi = wilson(k, n) if world is None else clustered_ci(held <= w, world)
         end = start + dt.timedelta(weeks=w + 1) - dt.timedelta(days=1)
         rows.append({"week": w + 1, "by": end.isoformat(), "p_summit": k / n, "lo": lo, "hi": hi})
     return pd.DataFrame(rows)

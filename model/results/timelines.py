@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import ExperimentError
+from model.results.bands import clustered_ci
 from model.results.stats import mean_ci, wilson
 from model.results.tables import latex_table, machine_readable, markdown_table
 
@@ -19,7 +20,8 @@ _PATH = re.compile(r"^strain_w(\d+)$")
 
 def strain_timeline(runs: pd.DataFrame, start: dt.date, high: float) -> pd.DataFrame:
     """Per checkpoint week: the strain index's mean [95% CI], p10 / p50 / p90 across runs, and
-    the share of runs at or above the high-strain threshold [Wilson 95%]."""
+    the share of runs at or above the high-strain threshold [Wilson 95%; with worlds, both
+    intervals clustered by world]."""
     weeks = sorted((int(m.group(1)), c) for c in runs.columns if (m := _PATH.match(c)))
     if not weeks:
         raise ExperimentError(
@@ -27,12 +29,17 @@ def strain_timeline(runs: pd.DataFrame, start: dt.date, high: float) -> pd.DataF
             "weekly state); got none"
         )
     rows = []
+    world = runs["world"].to_numpy(np.int64) if "world" in runs.columns else None
     for week, col in weeks:
         x = runs[col].to_numpy(float)
         n = x.size
         mean, lo, hi = mean_ci(n, float(x.sum()), float(np.square(x).sum()))
-        k = int((x >= high - 1e-7).sum())  # float32 path: a value at the threshold counts
+        high_then = x >= high - 1e-7  # float32 path: a value at the threshold counts
+        k = int(high_then.sum())
         p_lo, p_hi = wilson(k, n)
+        if world is not None:  # runs of a world share its parameters: clustered intervals
+            lo, hi = clustered_ci(x, world)
+            p_lo, p_hi = clustered_ci(high_then, world)
         p10, p50, p90 = np.percentile(x, [10, 50, 90])
         end = start + dt.timedelta(weeks=week) - dt.timedelta(days=1)
         rows.append(
