@@ -1,7 +1,7 @@
 """What the browser view (model/app.py) draws, as plain functions and small Solara components.
 
 One run, week by week: summit preparation, alliance strain per pair, and every actor's position on
-each issue. A batch: P(summit by date) over N replications with its 95% Wilson interval. Every x
+each issue. A batch: P(summit by date) over N replications with its 95% interval. Every x
 axis is a calendar date (week w starts ``start + 7w`` days), the scenario's dated events are
 marked on it, and every series has a readable label.
 """
@@ -22,6 +22,7 @@ from mesa.visualization.utils import update_counter
 
 from model import simulate
 from model.batch import DEFAULT_SEED
+from model.results.bands import clustered_ci
 from model.results.stats import wilson
 from model.scenario import Scenario
 from model.sim.summit import SummitModel
@@ -93,11 +94,18 @@ def record(model: SummitModel) -> pd.DataFrame:
 # ------------------------------------------------------------------ a batch
 def summit_by_date(scn: Scenario, runs: int, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """P(a summit has been held by each week's end) over ``runs`` replications, with the 95%
-    Wilson interval; the same runs (and numbers) as ``summit run --runs N --seed S``."""
+    interval (Wilson; clustered by world when the scenario has ranges); the same runs (and
+    numbers) as ``summit run --runs N --seed S``."""
     weeks = scn.spec.meta.weeks
-    summit_week = simulate(scn, runs=runs, seed=seed).runs["summit_week"].to_numpy()
+    rows = simulate(scn, runs=runs, seed=seed).runs
+    summit_week = rows["summit_week"].to_numpy()
     held = np.array([np.sum(summit_week <= w) for w in range(weeks)])  # NaN (no summit) is never <=
-    lo, hi = zip(*(wilson(float(k), runs) for k in held), strict=True)
+    if "world" in rows.columns:  # runs of a world share its parameters (docs/MODEL.md §12)
+        world = rows["world"].to_numpy(np.int64)
+        bounds = [clustered_ci(summit_week <= w, world) for w in range(weeks)]
+    else:
+        bounds = [wilson(float(k), runs) for k in held]
+    lo, hi = zip(*bounds, strict=True)
     ends = [week_start(scn, w + 1) for w in range(weeks)]
     return pd.DataFrame({"p": held / runs, "lo": lo, "hi": hi}, index=pd.DatetimeIndex(ends))
 
@@ -213,7 +221,7 @@ def summit_by_date_figure(scn: Scenario, frame: pd.DataFrame, runs: int, seed: i
     fig, ax = _axes(scn, height=3.1, title=f"P(summit by date): {runs:,} runs of {scn.name}")
     ax.fill_between(frame.index, frame["lo"], frame["hi"], step="pre", color=SUMMIT, alpha=0.25)
     ax.step(frame.index, frame["p"], where="pre", color=SUMMIT, label="P(summit held by date)")
-    ax.plot([], [], color=SUMMIT, alpha=0.25, lw=6, label="95% Wilson interval")
+    ax.plot([], [], color=SUMMIT, alpha=0.25, lw=6, label="95% interval")
     mark_events(ax, scn)
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability", fontsize=8)
