@@ -30,7 +30,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from model.analysis.claims import BASE, CLAIMS, OUTCOMES, Outcome, Runs, evaluate, measure, simulate
+from model.analysis.claims import (
+    BASE,
+    CLAIMS,
+    OUTCOMES,
+    Outcome,
+    Runs,
+    evaluate,
+    measure,
+    simulate,
+    verdict,
+)
 from model.sim.seeding import blocks_for
 from model.sim.summit import SummitModel
 
@@ -181,7 +191,7 @@ def test_claim_d_on_the_summit_the_model_departs_from_the_article(runs: Get) -> 
     and sooner. The model says the opposite, and this test protects that decision (MODEL.md
     §3.1): the backing that makes Kim readier also lets him demand more, the deal Tokyo can
     expect moves out of its public's win-set, and Tokyo, whose willingness is the binding one,
-    holds back. Pyongyang's own readiness does not bind (it wants the meeting in ~94% of runs).
+    holds back. Pyongyang's own readiness does not bind (it wants the meeting in ~93% of runs).
 
     patrons-strong − baseline, paired: P(summit) lower, the restricted mean time to a summit
     longer, and P(agreement | summit) lower (delta method). A change that flips these must
@@ -275,3 +285,49 @@ def test_the_claims_table_says_what_these_tests_assert(runs: Get) -> None:
     assert table["agrees"].tolist() == expected, table[["claim", "value", "lo", "hi", "agrees"]]
     assert {c.key[0] for c in CLAIMS} == set("abcdefg")
     assert np.isfinite(table[["value", "lo", "hi"]].to_numpy(float)).all()
+
+
+# ------------------------------------------------------------------- the verb
+def test_verdicts_read_the_interval_against_the_article() -> None:
+    """A difference agrees only when its whole interval lies on the article's side, goes the
+    other way only when it lies wholly on the other, and is unclear when it includes 0; a level
+    agrees when its interval lies inside the claim's bounds."""
+    up = next(c for c in CLAIMS if c.key == "b1")  # the article: > 0
+    assert [verdict(up, *ci) for ci in ((0.01, 0.03), (-0.03, -0.01), (-0.01, 0.01))] == [
+        "yes",
+        "no",
+        "unclear",
+    ]
+    down = next(c for c in CLAIMS if c.key == "f")  # the article: < 0
+    assert verdict(down, -0.03, -0.01) == "yes" and verdict(down, 0.01, 0.03) == "no"
+    a3 = next(c for c in CLAIMS if c.key == "a3")  # a level inside (0.05, 0.95)
+    assert verdict(a3, 0.5, 0.6) == "yes" and verdict(a3, 0.9, 0.96) == "no"
+
+
+def test_summit_claims_prints_one_row_per_claim_in_each_format() -> None:
+    """`summit claims` (README's claims table): one row per claim, the documented headings, and
+    the same numbers in Markdown, CSV and JSON (a few runs, to stay quick)."""
+    import io
+    import json
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from model.cli.main import cli
+
+    def out(*args: str) -> str:
+        res = CliRunner().invoke(cli, ["claims", "--runs", "200", "--seed", "5", *args])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    md = out().splitlines()
+    assert md[0] == (
+        "| claim | the article | scenarios | outcome | value [95% CI] | the article's reading "
+        "| agrees |"
+    )
+    csv = pd.read_csv(io.StringIO(out("--format", "csv")))
+    assert csv["claim"].tolist() == [c.key for c in CLAIMS]
+    assert [r["claim"] for r in json.loads(out("--format", "json"))] == csv["claim"].tolist()
+    assert sum(line.startswith("| ") for line in md) == len(CLAIMS) + 1
+    bad = CliRunner().invoke(cli, ["claims", "--runs", "1"])
+    assert bad.exit_code != 0

@@ -16,8 +16,9 @@ says so and docs/MODEL.md §3.1 gives the reasons.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,12 +106,15 @@ CLAIMS: tuple[Claim, ...] = (
 )  # fmt: skip
 
 
-def simulate(scenario: str, runs: int, seed: int) -> Runs:
-    """Run columns of a shipped scenario (replications 0 … runs−1, root seed ``seed``), plus the
-    columns the claims read: each principal's expected gain of meeting averaged over every week
-    of the horizon (``readiness_<id>``), whether it wanted the meeting in week 0 (``wants_<id>``),
-    the restricted time to summit and a summit within IMMINENT weeks."""
-    model = SummitModel(scenario, blocks=blocks_for(0, runs), root_seed=seed)
+def simulate(
+    scenario: str, runs: int, seed: int, overrides: Mapping[str, Any] | None = None
+) -> Runs:
+    """Run columns of a shipped scenario (replications 0 … runs−1, root seed ``seed``, optional
+    dotted-path ``overrides``), plus the columns the claims read: each principal's expected gain
+    of meeting averaged over every week of the horizon (``readiness_<id>``), whether it wanted
+    the meeting in week 0 (``wants_<id>``), the restricted time to summit and a summit within
+    IMMINENT weeks."""
+    model = SummitModel(scenario, blocks=blocks_for(0, runs), root_seed=seed, overrides=overrides)
     total = {p.actor_id: np.zeros(model.R) for p in model.principal_list}
     weeks = 0
     while model.running:
