@@ -41,8 +41,6 @@ from model.analysis.claims import (
     simulate,
     verdict,
 )
-from model.sim.seeding import blocks_for
-from model.sim.summit import SummitModel
 
 RUNS = 20_000
 SEEDS = tuple(int(s) for s in os.environ.get("SUMMIT_CLAIMS_SEEDS", "1,2").split(","))
@@ -61,21 +59,18 @@ class Scenarios:
         return self.cache[name]
 
 
-Get = Scenarios
-
-
 @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
 def runs(request: pytest.FixtureRequest) -> Scenarios:
     """The scenarios under one of the fixed seeds: RUNS replications each."""
     return Scenarios(int(request.param))
 
 
-def level(runs: Get, outcome: str, scenario: str = BASE) -> tuple[float, ...]:
+def level(runs: Scenarios, outcome: str, scenario: str = BASE) -> tuple[float, ...]:
     """(value, lo, hi) of an outcome of one scenario, with its 95% interval."""
     return measure(OUTCOMES[outcome], runs(scenario))
 
 
-def diff(runs: Get, outcome: str, variant: str, reference: str) -> tuple[float, ...]:
+def diff(runs: Scenarios, outcome: str, variant: str, reference: str) -> tuple[float, ...]:
     """(difference, lo, hi): variant − reference over the same replications, paired 95%."""
     return measure(OUTCOMES[outcome], runs(variant), runs(reference))
 
@@ -85,7 +80,7 @@ def fmt(ci: tuple[float, ...]) -> str:
 
 
 # ------------------------------------------------------------------- claim a
-def test_claim_a_both_leaders_want_to_meet(runs: Get) -> None:
+def test_claim_a_both_leaders_want_to_meet(runs: Scenarios) -> None:
     """Claim a: "Both sides want this meeting" [seed].
 
     Protects: in most runs each leader starts out wanting the meeting. A leader wants it when
@@ -100,7 +95,7 @@ def test_claim_a_both_leaders_want_to_meet(runs: Get) -> None:
         assert gain[1] > 0, f"mean gain0_{who} = {fmt(gain)}"
 
 
-def test_claim_a_summit_is_a_real_possibility(runs: Get) -> None:
+def test_claim_a_summit_is_a_real_possibility(runs: Scenarios) -> None:
     """Claim a: "this is the best chance for it to happen", while "the obstacles standing in the
     way … might be even greater" [seed].
 
@@ -112,7 +107,7 @@ def test_claim_a_summit_is_a_real_possibility(runs: Get) -> None:
 
 
 # ------------------------------------------------------------------- claim b
-def test_claim_b_seoul_support_makes_a_summit_likelier_and_sooner(runs: Get) -> None:
+def test_claim_b_seoul_support_makes_a_summit_likelier_and_sooner(runs: Scenarios) -> None:
     """Claim b: Tokyo "will not enter into a dialogue with Pyongyang, ignoring the positions of
     the US above all, but also of Seoul" [seed]: with Seoul's support a summit is likelier and
     comes sooner.
@@ -128,7 +123,7 @@ def test_claim_b_seoul_support_makes_a_summit_likelier_and_sooner(runs: Get) -> 
 
 
 # ------------------------------------------------------------------- claim c
-def test_claim_c_summit_without_seoul_strains_more(runs: Get) -> None:
+def test_claim_c_summit_without_seoul_strains_more(runs: Scenarios) -> None:
     """Claim c: "PM Kishida might do what Kim Jong Un wants if he attended the summit without
     Seoul's support" [seed]: a summit without Seoul strains the alliance more.
 
@@ -141,7 +136,7 @@ def test_claim_c_summit_without_seoul_strains_more(runs: Get) -> None:
     assert d[1] > 0, f"strain | summit, sidelined − supports: {fmt(d)}"
 
 
-def test_claim_c_wedge_more_frequent_when_seoul_sidelined(runs: Get) -> None:
+def test_claim_c_wedge_more_frequent_when_seoul_sidelined(runs: Scenarios) -> None:
     """Claim c: Kim's suspected aim is "to weaken the strategic alliance" by "bypassing Seoul"
     [seed]: the wedge (a summit after which coordination ends clearly below its status quo, or a
     deal outside an ally's win-set, MODEL.md §9.4) comes more often when Seoul is sidelined.
@@ -157,7 +152,7 @@ def test_claim_c_wedge_more_frequent_when_seoul_sidelined(runs: Get) -> None:
 
 
 # ------------------------------------------------------------------- claim d
-def test_claim_d_patrons_make_pyongyang_readier_to_meet(runs: Get) -> None:
+def test_claim_d_patrons_make_pyongyang_readier_to_meet(runs: Scenarios) -> None:
     """Claim d: Kim "feels encouraged by the new circumstances, above all by the strengthened
     partnership with Russia" and China [seed]: stronger backing makes him readier to meet.
 
@@ -172,7 +167,7 @@ def test_claim_d_patrons_make_pyongyang_readier_to_meet(runs: Get) -> None:
     assert w[1] > 0, f"P(Pyongyang wants the meeting), patrons-strong − baseline: {fmt(w)}"
 
 
-def test_claim_d_patrons_make_pyongyang_concede_less(runs: Get) -> None:
+def test_claim_d_patrons_make_pyongyang_concede_less(runs: Scenarios) -> None:
     """Claim d: backed by Moscow and Beijing, Pyongyang keeps insisting the abductee issue is "a
     done deal" [seed]: it concedes less.
 
@@ -185,7 +180,7 @@ def test_claim_d_patrons_make_pyongyang_concede_less(runs: Get) -> None:
     assert d[2] < 0, f"offer_abductees | summit, patrons-strong − baseline: {fmt(d)}"
 
 
-def test_claim_d_on_the_summit_the_model_departs_from_the_article(runs: Get) -> None:
+def test_claim_d_on_the_summit_the_model_departs_from_the_article(runs: Scenarios) -> None:
     """Claim d read on the summit: the article's reader expects an encouraged Kim, who "could
     undertake diplomatic actions towards the 'enemy' block" [seed], to make a summit likelier
     and sooner. The model says the opposite, and this test protects that decision (MODEL.md
@@ -205,28 +200,23 @@ def test_claim_d_on_the_summit_the_model_departs_from_the_article(runs: Get) -> 
     assert a[2] < 0, f"P(agreement | summit), patrons-strong − baseline: {fmt(a)}"
 
 
-def test_claim_d_the_summit_falls_through_tokyo(runs: Get) -> None:
+def test_claim_d_the_summit_falls_through_tokyo(runs: Scenarios) -> None:
     """The mechanism behind the departure (MODEL.md §3.1), so that it cannot silently change:
-    stronger backing lowers Tokyo's expected gain of meeting (averaged over the year) while it
-    raises Pyongyang's, and the backing channel through the bargain alone (`backing_power`)
-    carries the fall in P(summit): without it the same variant raises P(summit).
+    stronger backing lowers Tokyo's expected gain of meeting, averaged over the year (while
+    Pyongyang's rises, d1), and the leverage channel (`backing_power`, the backed side's weight
+    in the expected deal) carries the fall in P(summit): without it the same variant raises
+    P(summit) (6,000 paired replications).
     """
     tokyo = diff(runs, "readiness_jpn", "patrons-strong", BASE)
     assert tokyo[2] < 0, f"Tokyo's mean gain, patrons-strong − baseline: {fmt(tokyo)}"
-    without = {name: _without_leverage(name, 6000, runs.seed) for name in ("patrons-strong", BASE)}
+    off = {"model.backing_power": 0.0}
+    without = {name: simulate(name, 6000, runs.seed, off) for name in ("patrons-strong", BASE)}
     p = measure(OUTCOMES["summit"], without["patrons-strong"], without[BASE])
     assert p[1] > 0, f"P(summit) without backing_power, patrons-strong − baseline: {fmt(p)}"
 
 
-def _without_leverage(name: str, n: int, seed: int) -> Runs:
-    model = SummitModel(
-        name, blocks=blocks_for(0, n), root_seed=seed, overrides={"model.backing_power": 0.0}
-    )
-    return model.run().outcomes()
-
-
 # ------------------------------------------------------------------- claim e
-def test_claim_e_abductee_weight_makes_agreement_less_likely(runs: Get) -> None:
+def test_claim_e_abductee_weight_makes_agreement_less_likely(runs: Scenarios) -> None:
     """Claim e: the abductees are "this heavy political burden … placed on the backs of every
     Japanese government" [seed]: a heavier domestic weight on them makes a deal harder.
 
@@ -242,7 +232,7 @@ def test_claim_e_abductee_weight_makes_agreement_less_likely(runs: Get) -> None:
 
 
 # ------------------------------------------------------------------- claim f
-def test_claim_f_us_openness_makes_a_summit_more_likely(runs: Get) -> None:
+def test_claim_f_us_openness_makes_a_summit_more_likely(runs: Scenarios) -> None:
     """Claim f: "We are open to dialogue with the North Koreans without preconditions" (Turner)
     and Kim "relies on the support that the US provides to all its allies, including Japan, to
     conduct a dialogue" [seed].
@@ -255,7 +245,7 @@ def test_claim_f_us_openness_makes_a_summit_more_likely(runs: Get) -> None:
 
 
 # ------------------------------------------------------------------- claim g
-def test_claim_g_cancelled_consultation_delays_the_summit(runs: Get) -> None:
+def test_claim_g_cancelled_consultation_delays_the_summit(runs: Scenarios) -> None:
     """Claim g: the cancelled 20 March Kishida–Yoon meeting and the April election "reduce the
     likelihood of an imminent meeting" [seed].
 
@@ -274,7 +264,7 @@ def test_claim_g_cancelled_consultation_delays_the_summit(runs: Get) -> None:
 DEPARTURES = {"d3", "d4"}  # the model's answer differs from the article's (MODEL.md §3.1)
 
 
-def test_the_claims_table_says_what_these_tests_assert(runs: Get) -> None:
+def test_the_claims_table_says_what_these_tests_assert(runs: Scenarios) -> None:
     """README's claims table (`summit claims`) reports, for every claim, whether the model says
     what the article says. Protects that table against drift from these tests: every row agrees
     with the article except the documented departures, which go the other way (never
