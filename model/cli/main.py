@@ -373,6 +373,7 @@ def _register_optional() -> None:
         "model.cli.forecasting",
         "model.cli.analysis",
         "model.cli.score",
+        "model.cli.claims",
     ):
         try:
             mod = importlib.import_module(module)
