@@ -1,4 +1,5 @@
-"""`summit compare`: the rows given a summit, their methods, and the notes under the table."""
+"""`summit compare`: the rows given a summit, their methods, and the notes under the table (on
+point scenarios, `worlds=1`; batches with worlds: tests/test_worlds.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ def test_compare_has_the_rows_given_a_summit() -> None:
     """seoul-sidelined holds fewer summits, so its strain over all runs says little, but the
     claim (README, claim c) is about a summit without Seoul: strain given a summit is higher. Paired
     runs get the delta-method interval, unpaired ones Newcombe (agreement) and Welch (means)."""
-    a = simulate("baseline-2024", runs=2000, seed=5).runs
-    b = simulate("seoul-sidelined", runs=2000, seed=5).runs
+    a = simulate("baseline-2024", runs=2000, seed=5, worlds=1).runs
+    b = simulate("seoul-sidelined", runs=2000, seed=5, worlds=1).runs
     sa, sb = Side("baseline-2024", a, 52), Side("seoul-sidelined", b, 52)
     paired = compare_sides(sa, sb, paired=True).set_index("outcome")
     given = ["P(agreement given summit)", "strain mean given summit", "summit week given summit"]
@@ -29,8 +30,8 @@ def test_compare_has_the_rows_given_a_summit() -> None:
 def test_compare_lists_each_ally_once_and_names_its_methods() -> None:
     """The contract's seoul_bypassed and the derived bypassed_rok are one ally: one row; the
     note under the table names every method used."""
-    a = simulate("baseline-2024", runs=500, seed=5).runs
-    b = simulate("seoul-supports", runs=500, seed=5).runs
+    a = simulate("baseline-2024", runs=500, seed=5, worlds=1).runs
+    b = simulate("seoul-supports", runs=500, seed=5, worlds=1).runs
     table = compare_sides(Side("A", a, 52), Side("B", b, 52), paired=True)
     assert "P(Seoul bypassed)" in set(table["outcome"])
     assert "P(ROK bypassed)" not in set(table["outcome"])

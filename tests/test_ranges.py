@@ -132,15 +132,21 @@ def test_a_bad_range_is_one_line_naming_file_key_rule_and_value(
 
 
 def test_a_range_in_a_base_file_is_checked_like_a_number(tmp_path: Path) -> None:
-    raw = Path(load_scenario("baseline-2024").path or "").read_text()
-    assert "stubbornness = 0.7" in raw
+    """A base file written with plain numbers (a past case's base), one of them made a range
+    that leaves the value's bounds: one line, under the range's own key."""
+    cases = Path(load_scenario("baseline-2024").path or "").parent / "cases"
+    raw = (cases / "rok-dprk-base.toml").read_text()
+    assert "stubbornness = 0.7  # judgement" in raw
     path = tmp_path / "base.toml"
     path.write_text(
         raw.replace("stubbornness = 0.7", "stubbornness = { low = 0.5, high = 1.2 }", 1)
     )
     with pytest.raises(ScenarioError) as exc:
         load_scenario(path)
-    assert exc.value.problems == ["base.toml: actors.JPN.stubbornness.high: must be <= 1; got 1.2"]
+    assert len(exc.value.problems) == 1
+    line = exc.value.problems[0]
+    assert line.startswith("base.toml: actors.")
+    assert line.endswith(".stubbornness.high: must be <= 1; got 1.2")
 
 
 def test_an_experiment_may_give_ranges_and_worlds(tmp_path: Path) -> None:

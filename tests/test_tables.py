@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from model.results.tables import format_table, json_records, latex_table, markdown_table
 
@@ -49,23 +50,28 @@ def test_summary_formats_say_what_the_intervals_are() -> None:
     digit for digit."""
     from model import simulate
 
-    summary = simulate("baseline-2024", runs=250, seed=3).summary
+    summary = simulate("baseline-2024", runs=250, seed=3, worlds=1).summary  # the point scenario
     md = format_table(summary, "md")
     assert "95% intervals in brackets: Wilson score for proportions" in md
     assert r"95\% intervals in brackets" in format_table(summary, "latex")
+    layered = format_table(simulate("baseline-2024", runs=500, seed=3).summary, "md")
+    assert "Two layers" in layered and "spread over 10 worlds of about 50 runs" in layered
+    assert "| P(summit) band |" in layered
     records = json.loads(format_table(summary, "json"))
     for col, value in records[0].items():
         if isinstance(value, float):
             assert value == summary[col].iloc[0], col
 
 
-def test_every_proportion_has_its_interval_and_the_week_its_date() -> None:
+@pytest.mark.parametrize("worlds", [1, None])
+def test_every_proportion_has_its_interval_and_the_week_its_date(worlds: int | None) -> None:
     """Each p_ column of the summary has _lo/_hi (the later ones appended after the first
-    contract's columns, which keep their positions); the median week is dated from meta.start."""
+    contract's columns, which keep their positions; the judgement layer's last, only with
+    worlds); the median week is dated from meta.start."""
     from model import simulate
-    from model.results.summary import SUMMARY_COLUMNS
+    from model.results.summary import BAND_COLUMNS, SUMMARY_COLUMNS
 
-    summary = simulate("baseline-2024", runs=250, seed=3).summary
+    summary = simulate("baseline-2024", runs=250, seed=3, worlds=worlds).summary
     cols = list(summary.columns)
     first = ["scenario", "point", *SUMMARY_COLUMNS]
     first.insert(first.index("p_wedge"), "p_seoul_bypassed")
@@ -76,8 +82,11 @@ def test_every_proportion_has_its_interval_and_the_week_its_date() -> None:
         "p_seoul_bypassed_lo",
         "p_seoul_bypassed_hi",
         "summit_date_median",
+        *(BAND_COLUMNS if worlds is None else []),
     ]
-    values = [c for c in cols if c.startswith("p_") and not c.endswith(("_lo", "_hi"))]
+    values = [
+        c for c in cols if c.startswith("p_") and not c.endswith(("_lo", "_hi", "_judgement_share"))
+    ]
     for c in values:
         r = summary.iloc[0]
         assert r[f"{c}_lo"] <= r[c] <= r[f"{c}_hi"], c

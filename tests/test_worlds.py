@@ -290,3 +290,20 @@ def test_timelines_cluster_their_intervals_by_world(world_batches: tuple[Path, P
     assert (row["lo"], row["hi"]) == pytest.approx((lo, hi))
     wl, wh = wilson(int(held.sum()), held.size)
     assert hi - lo > wh - wl
+
+
+def test_compare_unpaired_batches_with_worlds_clusters_each_side(
+    world_batches: tuple[Path, Path],
+) -> None:
+    """Unpaired (different seeds, say), each side's estimate is clustered by its own worlds: the
+    interval is wider than the paired one and there is no band (worlds do not pair)."""
+    from model.analysis.compare import Side, compare_sides
+    from model.batch import read_runs
+
+    ra, rb = read_runs(world_batches[0]), read_runs(world_batches[1])
+    sa, sb = Side("A", ra, 52), Side("B", rb, 52)
+    paired = compare_sides(sa, sb, paired=True).set_index("outcome").loc["P(summit)"]
+    unpaired = compare_sides(sa, sb, paired=False).set_index("outcome").loc["P(summit)"]
+    assert unpaired["method"] == "clustered by world" and np.isnan(unpaired["band_lo"])
+    assert unpaired["difference"] == pytest.approx(paired["difference"])
+    assert unpaired["hi"] - unpaired["lo"] > paired["hi"] - paired["lo"]

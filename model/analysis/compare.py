@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.results.bands import paired_world_band, ratio_diff_ci
+from model.results.bands import paired_world_band, ratio_diff_ci, unpaired_ratio_diff_ci
 from model.results.stats import conditional_mean_diff, mean_diff, newcombe_diff, newcombe_paired
 from model.results.tables import json_records, latex_table, markdown_table
 from model.sim.outcomes import CONTRACT_NAMES, bypass_label
@@ -118,24 +118,33 @@ def compare_sides(a: Side, b: Side, paired: bool) -> pd.DataFrame:
     df = pd.DataFrame(
         rows, columns=["outcome", a.label, b.label, "difference", "lo", "hi", "method"]
     )
-    if paired and "world" in ra.columns and "world" in rb.columns:
-        df = _by_world(df, ra, rb, a.weeks, b.weeks)
+    if "world" in ra.columns and "world" in rb.columns:
+        df = _by_world(df, ra, rb, a.weeks, b.weeks, paired)
     return df
 
 
 def _by_world(
-    df: pd.DataFrame, ra: pd.DataFrame, rb: pd.DataFrame, weeks_a: int, weeks_b: int
+    df: pd.DataFrame,
+    ra: pd.DataFrame,
+    rb: pd.DataFrame,
+    weeks_a: int,
+    weeks_b: int,
+    paired: bool,
 ) -> pd.DataFrame:
-    """Batches with judgement worlds, paired run by run (so world by world): runs of one world
-    share its drawn values, so each interval comes from the spread over worlds (clustered), and
-    a band gives the 5th–95th percentile over worlds of the world's difference (docs/MODEL.md
-    §12)."""
+    """Batches with judgement worlds: runs of one world share its drawn values, so each interval
+    comes from the spread over worlds (clustered; docs/MODEL.md §12). Paired run by run (so
+    world by world), a band also gives the 5th–95th percentile over worlds of the world's
+    difference; unpaired, each side is clustered by its own worlds and there is no band."""
     w = ra["world"].to_numpy(np.int64)
-    worlds = int(w.max()) + 1
+    wb = rb["world"].to_numpy(np.int64)
+    worlds = int(max(w.max(), wb.max())) + 1
     n = np.bincount(w, minlength=worlds).astype(float)
+    nb = np.bincount(wb, minlength=worlds).astype(float)
 
-    def per_world(x: np.ndarray) -> np.ndarray:
-        return np.bincount(w, weights=np.asarray(x, float), minlength=worlds)
+    def per_world(x: np.ndarray, side: np.ndarray = w) -> np.ndarray:
+        return np.bincount(side, weights=np.asarray(x, float), minlength=worlds)
+
+    diff_ci = ratio_diff_ci if paired else unpaired_ratio_diff_ci
 
     sa, sb = ra["summit"].to_numpy(bool), rb["summit"].to_numpy(bool)
     values = {col: (ra[col].to_numpy(float), rb[col].to_numpy(float))
@@ -152,18 +161,20 @@ def _by_world(
         key = labels.get(name, name)
         if key in values:
             xa, xb = values[key]
-            d, lo, hi = ratio_diff_ci(per_world(xa), n, per_world(xb), n)
-            out.append((d, lo, hi, *paired_world_band(w, xa, xb, worlds)))
+            d, lo, hi = diff_ci(per_world(xa), n, per_world(xb, wb), nb)
+            band = paired_world_band(w, xa, xb, worlds) if paired else (np.nan, np.nan)
+            out.append((d, lo, hi, *band))
         else:  # given a summit: a ratio over the summits of each side
             va, vb = ra[given[name]].to_numpy(float), rb[given[name]].to_numpy(float)
-            d, lo, hi = ratio_diff_ci(
+            d, lo, hi = diff_ci(
                 per_world(np.where(sa, va, 0.0)), per_world(sa),
-                per_world(np.where(sb, vb, 0.0)), per_world(sb),
+                per_world(np.where(sb, vb, 0.0), wb), per_world(sb, wb),
             )  # fmt: skip
             out.append((d, lo, hi, np.nan, np.nan))
     cols = np.array(out, dtype=float).T
+    method = "paired by world" if paired else "clustered by world"
     return df.assign(
-        difference=cols[0], lo=cols[1], hi=cols[2], method="paired by world",
+        difference=cols[0], lo=cols[1], hi=cols[2], method=method,
         band_lo=cols[3], band_hi=cols[4],
     )  # fmt: skip
 
@@ -176,6 +187,8 @@ METHODS = {
     "paired delta method": "normal interval of a difference of conditional means, linearised "
     "over all pairs",
     "Welch": "normal interval for independent means",
+    "clustered by world": "normal interval of the difference of two independent estimates, "
+    "each clustered by its own judgement worlds",
     "paired by world": "normal interval of the difference, clustered by judgement world "
     "(linearised over worlds); band: 5th–95th percentile over worlds of the world's "
     "difference, corrected for its Monte Carlo noise",

@@ -175,7 +175,8 @@ def list_scenarios() -> None:
     "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
 )
 def explain(scenario: str, seed: int | None) -> None:
-    """Tell one run (replication 0 of --seed) week by week."""
+    """Tell one run week by week: replication 0 of --seed on the point scenario (ranges at their
+    central values, as `summit run --worlds 1`)."""
     from model.analysis.explain import explain as narrate
     from model.batch import DEFAULT_SEED
 

@@ -138,6 +138,27 @@ def ratio_ci(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
     return max(0.0, r - Z95 * se), min(1.0, r + Z95 * se)
 
 
+def ratio_se(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
+    """(Σnum / Σden, its linearised standard error over clusters); NaN without two clusters."""
+    total = float(den.sum())
+    k = int(np.count_nonzero(den))
+    if total == 0 or k < 2:
+        return float("nan"), float("nan")
+    r = float(num.sum()) / total
+    resid = num - r * den
+    return r, math.sqrt(k / (k - 1) * float(np.square(resid).sum())) / total
+
+
+def unpaired_ratio_diff_ci(
+    num_a: np.ndarray, den_a: np.ndarray, num_b: np.ndarray, den_b: np.ndarray
+) -> tuple[float, float, float]:
+    """B − A of two ratios from independent batches, each clustered by its own worlds."""
+    ra, sa = ratio_se(num_a, den_a)
+    rb, sb = ratio_se(num_b, den_b)
+    se = math.sqrt(sa**2 + sb**2)
+    return rb - ra, rb - ra - Z95 * se, rb - ra + Z95 * se
+
+
 def ratio_diff_ci(
     num_a: np.ndarray, den_a: np.ndarray, num_b: np.ndarray, den_b: np.ndarray
 ) -> tuple[float, float, float]:
