@@ -22,10 +22,12 @@ Progress = Callable[[int], None]
 
 
 def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
-    """Run one chunk: one SummitModel over all its rows, each row with its point's overrides."""
+    """Run one chunk: one SummitModel over all its rows, each row with its point's overrides,
+    under the chunk's scenario."""
+    scenario = design.scenario_of(chunk)
     overrides: dict[str, Any] = {}
     paths = sorted({k for b in chunk.blocks for k in design.points[b.point]})
-    base = design.scenario.values()
+    base = scenario.values()
     for path in paths:
         if path == "model.rule":
             overrides[path] = design.points[chunk.blocks[0].point][path]
@@ -37,7 +39,7 @@ def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
             ]
         )
     model = SummitModel(
-        design.scenario, blocks=list(chunk.blocks), root_seed=design.root_seed, overrides=overrides
+        scenario, blocks=list(chunk.blocks), root_seed=design.root_seed, overrides=overrides
     )
     rows = pd.DataFrame({**model.run().outcomes(), **design.labels(chunk)})
     model.release()  # memory must not grow with the number of chunks (see release)

@@ -40,9 +40,11 @@ class MemorySink:
     def fail(self, chunk: Chunk, error: str) -> None:
         pass
 
-    def frames_in_order(self) -> Iterator[pd.DataFrame]:
+    def frames_in_order(self, only: set[int] | None = None) -> Iterator[pd.DataFrame]:
+        """Finished chunks' rows in chunk order (``only``: just those chunk ids)."""
         for cid in sorted(self.frames):
-            yield self.frames[cid]
+            if only is None or cid in only:
+                yield self.frames[cid]
 
 
 class DirectorySink:
@@ -122,9 +124,11 @@ class DirectorySink:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def frames_in_order(self) -> Iterator[pd.DataFrame]:
+    def frames_in_order(self, only: set[int] | None = None) -> Iterator[pd.DataFrame]:
+        """Finished chunks' rows in chunk order (``only``: just those chunk ids)."""
         for cid in sorted(self.done()):
-            yield read_shard(self.shard(cid))
+            if only is None or cid in only:
+                yield read_shard(self.shard(cid))
 
 
 def read_shard(path: Path) -> pd.DataFrame:

@@ -175,7 +175,9 @@ def explain(scenario: str, seed: int | None) -> None:
 
 @cli.command()
 @click.argument("experiment", required=False, type=click.Path(path_type=Path))
-@click.option("--scenario", default=BASELINE, show_default=True, help="Without EXPERIMENT.")
+@click.option("--scenario", "scenarios", multiple=True,
+              help="Scenario to run (repeat: the scenario becomes a factor, every point runs "
+              "under each); replaces an EXPERIMENT file's [default: baseline-2024].")  # fmt: skip
 @click.option("--factor", "-f", "factors", multiple=True,
               help="PATH=LO:HI[:STEPS] or PATH=V1,V2 (repeat for more factors).")  # fmt: skip
 @click.option("--design", type=click.Choice(["grid", "lhs", "sobol", "morris"]), default="grid")
@@ -194,7 +196,7 @@ def explain(scenario: str, seed: int | None) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
 def sweep(
     experiment: Path | None,
-    scenario: str,
+    scenarios: tuple[str, ...],
     factors: tuple[str, ...],
     design: str,
     samples: int,
@@ -212,7 +214,13 @@ def sweep(
     import hashlib
 
     from model.batch import design_from_manifest, load_manifest, run_batch
-    from model.batch.experiment import ExperimentFile, check_factors, load_experiment, to_design
+    from model.batch.experiment import (
+        ExperimentFile,
+        check_factors,
+        experiment_scenarios,
+        load_experiment,
+        to_design,
+    )
 
     extra: dict[str, Any] = {}
     if resume_dir is not None:
@@ -222,7 +230,7 @@ def sweep(
             "factor": "factors",
             "design": "design",
             "samples": "samples",
-            "scenario": "scenario",
+            "scenario": "scenarios",
         }
         others = [f"--{opt}" for opt, param in names.items() if given(param)]
         others += ["EXPERIMENT"] if experiment is not None else []
@@ -239,7 +247,7 @@ def sweep(
         ctx = click.get_current_context()
         clash = [
             f"--{name}"
-            for name in ("factor", "design", "samples", "scenario")
+            for name in ("factor", "design", "samples")
             if ctx.get_parameter_source(name if name != "factor" else "factors")
             is click.core.ParameterSource.COMMANDLINE
         ]
@@ -248,12 +256,17 @@ def sweep(
                 f"{', '.join(clash)} cannot be combined with an EXPERIMENT file (edit the file)"
             )
         exp, scn, _ = load_experiment(experiment)
-        if runs is not None or seed is not None:
-            spec = exp.experiment.model_copy(
-                update={k: v for k, v in (("replications", runs), ("seed", seed)) if v is not None}
-            )
+        update: dict[str, Any] = {k: v for k, v in (("replications", runs), ("seed", seed))
+                                  if v is not None}  # fmt: skip
+        if scenarios:  # --scenario replaces the file's scenario(s); the record says what ran
+            many = len(scenarios) > 1
+            update |= {"scenario": None if many else scenarios[0],
+                       "scenarios": list(scenarios) if many else None}  # fmt: skip
+        if update:
+            spec = exp.experiment.model_copy(update=update)
             exp = exp.model_copy(update={"experiment": spec})
-        des = to_design(exp, scn)
+        scns = experiment_scenarios(exp, experiment, scenarios)
+        des = to_design(exp, scns[0], scns)
         digest = hashlib.sha256(experiment.read_bytes()).hexdigest()
         extra = {"experiment": {"path": str(experiment.resolve()), "sha256": digest,
                                 "spec": exp.model_dump(mode="json")}}  # fmt: skip
@@ -261,9 +274,11 @@ def sweep(
     else:
         if not factors:
             raise click.UsageError("give an EXPERIMENT file or at least one --factor")
-        scn = load_scenario(scenario)
+        chosen = list(scenarios) or [BASELINE]
+        scn = load_scenario(chosen[0])
+        which = {"scenarios": chosen} if len(chosen) > 1 else {"scenario": chosen[0]}
         raw = {
-            "experiment": {"name": "cli-sweep", "scenario": scenario, "design": design,
+            "experiment": {"name": "cli-sweep", **which, "design": design,
                            "samples": samples, "replications": runs or 500,
                            **({"seed": seed} if seed is not None else {})},
             "factors": [parse_factor(f) for f in factors],
@@ -277,7 +292,8 @@ def sweep(
             if f.path in known and scn.bounds(f.path).integer:
                 exp = as_int_factor(exp, f.path)
         check_factors(exp.factors, design, scn, "--factor")
-        des = to_design(exp, scn)
+        scns = experiment_scenarios(exp, None, scenarios)
+        des = to_design(exp, scns[0], scns)
         extra = {"experiment": {"path": None, "spec": exp.model_dump(mode="json")}}
         out = out or _default_out(f"{scn.name}-sweep")
     with _interruptible(f"summit sweep --resume {out}"), _progress(des.total_runs) as bar:
