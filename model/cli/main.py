@@ -313,23 +313,51 @@ def sweep(
 
 @cli.command()
 @click.argument("a")
-@click.argument("b")
+@click.argument("b", required=False)
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Runs per scenario (when A and B are scenarios).")  # fmt: skip
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None)
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
-@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Forest plot PNG.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="PNG: a forest plot; for sweeps, curves or a heatmap of B − A.")  # fmt: skip
+@click.option("--outcome", "outcomes", multiple=True,
+              help="Sweeps: outcome to compare (repeat; 'all' for every one) "
+              "[default: p_summit, strain_mean, p_wedge].")  # fmt: skip
 def compare(
-    a: str, b: str, runs: int, seed: int | None, workers: int, fmt: str, plot: Path | None
+    a: str,
+    b: str | None,
+    runs: int,
+    seed: int | None,
+    workers: int,
+    fmt: str,
+    plot: Path | None,
+    outcomes: tuple[str, ...],
 ) -> None:
     """Differences B − A for every outcome, with 95% intervals (paired under common random
-    numbers). A and B are scenarios (run now, same seed) or finished batch directories."""
+    numbers). A and B are scenarios (run now, same seed) or finished batch directories; two
+    sweeps (or DIR:SCENARIO, or one DIR of two scenarios) are compared point by point."""
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
+    from model.cli.compare_sweeps import compare_sweeps_cmd, is_sweep_comparison
 
     if plot is not None and not plot.parent.is_dir():
         raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
+    if is_sweep_comparison(a, b):
+        source = click.get_current_context().get_parameter_source
+        typed = [
+            f"--{n}"
+            for n in ("runs", "seed", "workers")
+            if source(n) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if typed:
+            raise click.UsageError(f"{', '.join(typed)}: only when A and B are scenarios run now")
+        compare_sweeps_cmd(a, b, outcomes, fmt, plot)
+        return
+    if b is None:
+        raise click.UsageError("needs A and B (or one batch directory of two scenarios)")
+    if outcomes:
+        raise click.UsageError("--outcome: only for sweeps (two scenarios compare every outcome)")
 
     sides = []
     seeds = []
@@ -337,11 +365,6 @@ def compare(
         path = Path(ref)
         if path.is_dir():
             m = load_manifest(path)
-            if len(m["design"]["points"]) != 1:
-                raise ExperimentError(
-                    f"{path}: manifest.json: compare takes single-point batches (a sweep has one "
-                    f"row per point: use summit table or plot); got {len(m['design']['points'])}"
-                )
             rows = read_runs(path)
             scn_weeks = load_scenario(m["scenario_files"][0]["path"] if m.get("scenario_files")
                                       and Path(m["scenario_files"][0]["path"]).exists()
