@@ -4,6 +4,7 @@ random numbers, chunks of one scenario each, and the determinism contract of eve
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -178,3 +179,65 @@ def test_experiment_files_list_scenarios_and_the_cli_can_replace_them(tmp_path: 
         "bad.toml: experiment: give exactly one of 'scenario' or 'scenarios'; "
         "got ['seoul-supports']\n"
     )
+
+
+@pytest.fixture(scope="module")
+def two_scenarios(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2 × 2 grid under two scenarios, as `summit sweep --scenario A --scenario B` makes it."""
+    out = tmp_path_factory.mktemp("factor") / "b"
+    args = [*SUMMIT, "sweep", "--factor", "actors.US.openness=0.2,0.8", "--factor",
+            "actors.ROK.openness=0.2,0.8", "--scenario", "baseline-2024", "--scenario",
+            "seoul-sidelined", "--runs", "60", "--out", str(out)]  # fmt: skip
+    res = subprocess.run(args, capture_output=True, text=True, check=False, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def _summit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SUMMIT, *args], capture_output=True, text=True, check=False,
+                          timeout=300)  # fmt: skip
+
+
+def test_table_and_plot_treat_the_scenario_as_a_factor(two_scenarios: Path, tmp_path: Path) -> None:
+    """table: a row per scenario and point, a timeline per scenario; plot: one line per
+    scenario against a factor, and a heatmap only of a chosen scenario."""
+    table = _summit("table", str(two_scenarios), "--format", "csv")
+    rows = pd.read_csv(io.StringIO(table.stdout))
+    assert list(rows["scenario"]) == ["baseline-2024"] * 4 + ["seoul-sidelined"] * 4
+    assert list(rows["point"]) == [0, 1, 2, 3] * 2
+    timeline = _summit("table", str(two_scenarios), "--timeline")
+    assert timeline.returncode == 0, timeline.stderr
+    assert "baseline-2024 (point 0):" in timeline.stdout
+    assert "seoul-sidelined (point 0):" in timeline.stdout
+    csv = pd.read_csv(io.StringIO(
+        _summit("table", str(two_scenarios), "--timeline", "--format", "csv").stdout))  # fmt: skip
+    assert set(csv["scenario"]) == {"baseline-2024", "seoul-sidelined"}
+    line = _summit("plot", str(two_scenarios), "--x", "actors.US.openness", "--out",
+                   str(tmp_path / "l.png"), "--scenario", "seoul-sidelined")  # fmt: skip
+    assert line.returncode == 0 and "(one line per level of actors.ROK.openness)" in line.stderr
+    both = _summit("sweep", "--factor", "actors.US.openness=0.2,0.8", "--scenario",
+                   "baseline-2024", "--scenario", "seoul-supports", "--runs", "30", "--out",
+                   str(tmp_path / "one"))  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    lines = _summit("plot", str(tmp_path / "one"), "--out", str(tmp_path / "s.png"))
+    assert lines.returncode == 0 and "one line per level of scenario" in lines.stderr
+    heat = _summit("plot", str(two_scenarios), "--out", str(tmp_path / "h.png"))
+    assert heat.returncode == 2 and heat.stderr.startswith(
+        "--scenario: a heatmap shows one scenario and this batch holds 2"
+    )
+    assert not (tmp_path / "h.png").exists()
+    chosen = _summit("plot", str(two_scenarios), "--scenario", "seoul-sidelined", "--out",
+                     str(tmp_path / "h.png"))  # fmt: skip
+    assert chosen.returncode == 0 and (tmp_path / "h.png").stat().st_size > 10_000
+    bad = _summit(
+        "plot", str(two_scenarios), "--scenario", "nope", "--out", str(tmp_path / "n.png")
+    )
+    assert bad.returncode == 2 and "must be a scenario of" in bad.stderr
+
+
+def test_analyses_of_one_scenario_refuse_a_batch_of_several(two_scenarios: Path) -> None:
+    for args in (["sensitivity", str(two_scenarios)],
+                 ["discover", str(two_scenarios), "--where", "summit"]):  # fmt: skip
+        res = _summit(*args)
+        assert res.returncode == 2 and len(res.stderr.splitlines()) == 1
+        assert "design.scenarios: summit " in res.stderr and "varies the scenario" in res.stderr
