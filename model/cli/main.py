@@ -398,6 +398,7 @@ def _register_optional() -> None:
         "model.cli.forecasting",
         "model.cli.analysis",
         "model.cli.score",
+        "model.cli.report",
     ):
         try:
             mod = importlib.import_module(module)
