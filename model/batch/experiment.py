@@ -94,6 +94,23 @@ def load_experiment(path: str | Path) -> tuple[ExperimentFile, Scenario, str]:
     return exp, scenarios[0], p.name
 
 
+def with_options(
+    exp: ExperimentFile, runs: int | None, seed: int | None, scenarios: tuple[str, ...]
+) -> ExperimentFile:
+    """The experiment as the command line changes it: --runs, --seed, and --scenario, which
+    replaces the file's scenario(s), so that the recorded spec says what ran."""
+    update: dict[str, Any] = {
+        k: v for k, v in (("replications", runs), ("seed", seed)) if v is not None
+    }
+    if scenarios:
+        many = len(scenarios) > 1
+        update["scenario"] = None if many else scenarios[0]
+        update["scenarios"] = list(scenarios) if many else None
+    if not update:
+        return exp
+    return exp.model_copy(update={"experiment": exp.experiment.model_copy(update=update)})
+
+
 def experiment_scenarios(
     exp: ExperimentFile, path: Path | None, override: tuple[str, ...] = ()
 ) -> list[Scenario]:

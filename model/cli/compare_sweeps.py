@@ -36,6 +36,25 @@ def is_sweep_comparison(a: str, b: str | None) -> bool:
     return False
 
 
+def compared_as_sweeps(
+    a: str, b: str | None, outcomes: tuple[str, ...], fmt: str, plot: Path | None
+) -> bool:
+    """Compare A and B as sweeps if they call for it (True), else leave them to the
+    comparison of two single batches (False). Options that run scenarios are refused here."""
+    if not is_sweep_comparison(a, b):
+        return False
+    source = click.get_current_context().get_parameter_source
+    typed = [
+        f"--{n}"
+        for n in ("runs", "seed", "workers")
+        if source(n) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if typed:
+        raise click.UsageError(f"{', '.join(typed)}: only when A and B are scenarios run now")
+    compare_sweeps_cmd(a, b, outcomes, fmt, plot)
+    return True
+
+
 def compare_sweeps_cmd(
     a: str, b: str | None, outcomes: tuple[str, ...], fmt: str, plot: Path | None
 ) -> None:

@@ -220,6 +220,7 @@ def sweep(
         experiment_scenarios,
         load_experiment,
         to_design,
+        with_options,
     )
 
     extra: dict[str, Any] = {}
@@ -256,15 +257,7 @@ def sweep(
                 f"{', '.join(clash)} cannot be combined with an EXPERIMENT file (edit the file)"
             )
         exp, scn, _ = load_experiment(experiment)
-        update: dict[str, Any] = {k: v for k, v in (("replications", runs), ("seed", seed))
-                                  if v is not None}  # fmt: skip
-        if scenarios:  # --scenario replaces the file's scenario(s); the record says what ran
-            many = len(scenarios) > 1
-            update |= {"scenario": None if many else scenarios[0],
-                       "scenarios": list(scenarios) if many else None}  # fmt: skip
-        if update:
-            spec = exp.experiment.model_copy(update=update)
-            exp = exp.model_copy(update={"experiment": spec})
+        exp = with_options(exp, runs, seed, scenarios)
         scns = experiment_scenarios(exp, experiment, scenarios)
         des = to_design(exp, scns[0], scns)
         digest = hashlib.sha256(experiment.read_bytes()).hexdigest()
@@ -339,20 +332,11 @@ def compare(
     sweeps (or DIR:SCENARIO, or one DIR of two scenarios) are compared point by point."""
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
-    from model.cli.compare_sweeps import compare_sweeps_cmd, is_sweep_comparison
+    from model.cli.compare_sweeps import compared_as_sweeps
 
     if plot is not None and not plot.parent.is_dir():
         raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
-    if is_sweep_comparison(a, b):
-        source = click.get_current_context().get_parameter_source
-        typed = [
-            f"--{n}"
-            for n in ("runs", "seed", "workers")
-            if source(n) is click.core.ParameterSource.COMMANDLINE
-        ]
-        if typed:
-            raise click.UsageError(f"{', '.join(typed)}: only when A and B are scenarios run now")
-        compare_sweeps_cmd(a, b, outcomes, fmt, plot)
+    if compared_as_sweeps(a, b, outcomes, fmt, plot):
         return
     if b is None:
         raise click.UsageError("needs A and B (or one batch directory of two scenarios)")
