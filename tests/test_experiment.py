@@ -288,16 +288,20 @@ def test_api_rejects_bad_points_before_running() -> None:
 
 
 def test_compare_and_table_refuse_what_they_cannot_read(tmp_path: Path) -> None:
-    """compare takes single-point batches; table refuses an unfinished batch."""
+    """compare compares a sweep with a sweep, not with a scenario name; compare and table
+    refuse an unfinished batch."""
     sweep = tmp_path / "s"
     pts = [{"model.alliance_cost": 0.2}, {"model.alliance_cost": 0.4}]
     design = Design(load_scenario("baseline-2024"), replications=250, points=pts)
     run_batch(design, out=sweep)
-    res = subprocess.run([*SUMMIT, "compare", str(sweep), str(sweep)], capture_output=True,
+    res = subprocess.run([*SUMMIT, "compare", str(sweep), "seoul-supports"], capture_output=True,
                          text=True, check=False, timeout=120)  # fmt: skip
-    assert res.returncode == 2 and "compare takes single-point batches" in res.stderr
+    assert res.returncode == 2 and "a sweep is compared with another batch" in res.stderr
     m = json.loads((sweep / "manifest.json").read_text())
     (sweep / "manifest.json").write_text(json.dumps({**m, "status": "interrupted"}))
     res = subprocess.run([*SUMMIT, "table", str(sweep)], capture_output=True, text=True,
                          check=False, timeout=120)  # fmt: skip
     assert res.returncode == 2 and "the batch is not complete" in res.stderr
+    res = subprocess.run([*SUMMIT, "compare", str(sweep), str(sweep)], capture_output=True,
+                         text=True, check=False, timeout=120)  # fmt: skip
+    assert res.returncode == 2 and "the analysis needs a complete batch" in res.stderr

@@ -165,7 +165,7 @@ def test_plot_of_a_plain_batch_says_it_needs_a_sweep(tmp_path: Path) -> None:
     """A batch without swept factors (summit run) is refused once, with the reason and what to
     do instead, whether or not --x is given (it used to ask for --x, then refuse it)."""
     from model import simulate
-    from model.analysis.plots import sweep_plot
+    from model.analysis.sweep_plot import sweep_plot
 
     out = tmp_path / "plain"
     simulate("baseline-2024", runs=250, seed=1, out=out)

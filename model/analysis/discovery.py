@@ -73,6 +73,7 @@ def discover(
     from model.batch import read_runs
 
     sweep = load_sweep(batch_dir)
+    sweep.one_scenario("summit discover")
     numeric = [
         f for f in sweep.factors if f != "model.rule" and len({p[f] for p in sweep.points}) > 1
     ]

@@ -54,7 +54,11 @@ def world_data(batch_dir: Path, point: int | None) -> tuple[pd.DataFrame, pd.Dat
     if not path.exists():
         rule = "no worlds.parquet: the batch has no judgement worlds (ranges, --worlds > 1)"
         raise ExperimentError(problem(str(batch_dir), "worlds.parquet", rule, str(batch_dir)))
-    x = pq.read_table(path).to_pandas().set_index("world")
+    x = pq.read_table(path).to_pandas()
+    if "scenario" in x.columns:
+        rule = "a batch of several scenarios: run importance on a batch of one scenario"
+        raise ExperimentError(problem(str(batch_dir), "worlds.parquet", rule, None))
+    x = x.set_index("world")
     columns = ["point", "world", "summit", "agreement", "strain"]
     frames = [f[columns] for f in DirectorySink(batch_dir).frames_in_order()]
     if not frames:

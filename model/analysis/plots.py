@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.labels import find_outcome, words_for_path
-from model.analysis.labels import outcome as outcome_of
 from model.errors import ExperimentError
 from model.results.stats import Z95, wilson
 
@@ -386,42 +385,3 @@ def trajectory_plot(d: Discovery, path: Path) -> None:
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
     _save(fig, path)
-
-
-# ----------------------------------------------------------------------------- a sweep directory
-
-
-def sweep_plot(batch_dir: Path, x: str | None, y: str | None, outcome: str, out: Path) -> str:
-    """`summit plot`: a finished batch's outcome against one factor (line) or two (heatmap)."""
-    from model.analysis.sweeps import load_sweep
-
-    sweep = load_sweep(batch_dir)
-    numeric = [f for f in sweep.factors if f != "model.rule"]
-    swept = [f for f in numeric if sweep.summary[f].nunique() > 1]
-    where = f"{batch_dir}: manifest.json: design.factors"
-    if not swept:  # a plain batch (summit run), or a sweep whose factors never vary
-        raise ExperimentError(
-            f"{where}: summit plot draws an outcome against factors that vary between design "
-            f"points, and none does here (summit table prints this batch; summit sweep "
-            f"--factor PATH=LO:HI makes a sweep to plot); got {numeric}"
-        )
-    if x is None:
-        if y is not None:
-            raise ExperimentError("--y: needs --x as well; got only --y")
-        if len(swept) > 2:
-            raise ExperimentError(
-                f"{where}: {len(swept)} factors vary: choose the x axis with --x (and --y for a "
-                f"heatmap) among them; got {swept}"
-            )
-        x, y = swept[0], (swept[1] if len(swept) == 2 else None)
-    for opt, f in (("--x", x), ("--y", y)):
-        if f is not None and f not in numeric:
-            raise ExperimentError(f"--{opt.strip('-')}: must be a swept factor of {batch_dir} "
-                                  f"({', '.join(numeric) or 'none'}); got {f!r}")  # fmt: skip
-    if find_outcome(outcome) is None and outcome not in sweep.summary.columns:
-        outcome_of(outcome)  # raises the error that lists the known outcomes
-    labels = {f: sweep.label(f) for f in numeric}
-    summary = sweep.summary.reset_index(drop=True)
-    if y is None:
-        return factor_plot(summary, x, outcome, out, labels, factors=swept)
-    return heatmap_plot(summary, x, y, outcome, out, labels)

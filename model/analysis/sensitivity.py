@@ -227,6 +227,7 @@ def analyse_sweep(batch_dir: Path, outcomes: list[str] | None = None) -> Sensiti
     for name in names:
         outcome(name)
     sweep = load_sweep(batch_dir)
+    sweep.one_scenario("summit sensitivity")
     design = design_of_sweep(sweep)
     summary = summary_by_point(sweep)
     frames, noise_rows = [], []

@@ -34,6 +34,22 @@ class Sweep:
                 return str(f["label"])
         return words_for_path(path)
 
+    @property
+    def scenarios(self) -> list[str]:
+        """The scenarios the batch ran (several when the scenario was a factor)."""
+        return list(self.manifest["design"].get("scenarios") or [self.manifest["scenario"]])
+
+    def one_scenario(self, analysis: str) -> None:
+        """Refuse, in one line, an analysis that reads one scenario's design points."""
+        if len(self.scenarios) > 1:
+            rule = (
+                f"{analysis} reads one scenario's points, and this batch varies the scenario "
+                f"(summit compare {self.path} compares them; a sweep per scenario can be analysed)"
+            )
+            raise ExperimentError(
+                f"{self.path}: manifest.json: design.scenarios: {rule}; got {self.scenarios}"
+            )
+
     def factor_frame(self) -> pd.DataFrame:
         """Factor values by point id (index ``point``), straight from the manifest's design."""
         frame = pd.DataFrame(self.points, columns=self.factors)

@@ -2,6 +2,11 @@
 
 A design is cut into chunks of whole seeding blocks, independent of the worker count, so the
 random stream of a replication never depends on how the work is split (DESIGN.md's contract).
+
+A design may also run its points under several scenarios (the scenario as a categorical factor,
+``scenarios``): point p of every scenario is the same design point, so replication j of point p
+gets the same random streams in each (common random numbers), and the batch holds exactly the
+rows that one sweep per scenario would. A chunk holds one scenario.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import pandas as pd
 from model.batch.worlds import world_of, world_values
 from model.errors import ExperimentError, ScenarioError, problem
 from model.scenario import Rule, Scenario, unknown_path_rule
+from model.sim.outcomes import OutcomeNames
 from model.sim.seeding import BLOCK, Block, blocks_for
 
 DEFAULT_SEED = 20240315  # the baseline's start date; any integer works
@@ -36,6 +42,9 @@ class Design:
     # judgement worlds (model.batch.worlds): each point's replications are split among them;
     # 1 = the point scenario (central values), as for a scenario without ranges
     worlds: int = 1
+    # the scenario as a factor: every scenario the points run under, ``scenario`` first; empty
+    # for the usual one-scenario design (whose manifest then stays as it always was)
+    scenarios: tuple[Scenario, ...] = ()
 
     def __post_init__(self) -> None:
         if self.replications < 1:
@@ -43,21 +52,56 @@ class Design:
         if not 1 <= self.worlds <= self.replications:
             rule = f"must be between 1 and the replications per point ({self.replications})"
             raise ExperimentError(f"--worlds: {rule}; got {self.worlds}")
-        if self.worlds > 1 and not self.scenario.uncertain:
+        if self.worlds > 1 and not any(s.uncertain for s in (self.scenario, *self.scenarios)):
             rule = "needs a scenario with ranges (docs/SCENARIOS.md); this one has none"
             raise ExperimentError(f"{self.scenario.source}: --worlds: {rule}; got {self.worlds}")
         if not self.points:
             raise ExperimentError("design: needs at least one point; got 0")
         if self.root_seed < 0:
             raise ExperimentError(f"--seed: must be >= 0; got {self.root_seed}")
-        self._check_points()
+        if self.scenarios:
+            self._check_scenarios()
+        for scn in self.all_scenarios:
+            self._check_points(scn)
 
-    def _check_points(self) -> None:
+    @property
+    def all_scenarios(self) -> tuple[Scenario, ...]:
+        """The scenarios the points run under: ``scenarios``, or the one ``scenario``."""
+        return self.scenarios or (self.scenario,)
+
+    def scenario_of(self, chunk: Chunk) -> Scenario:
+        return self.all_scenarios[chunk.scenario]
+
+    def _check_scenarios(self) -> None:
+        """Scenarios as a factor: ``scenario`` first, each name once, and run rows of one schema
+        (the same outcome columns and horizon), so one batch can hold them all."""
+        first = self.scenarios[0]
+        if (first.name, first.canonical_hash()) != (
+            self.scenario.name,
+            self.scenario.canonical_hash(),
+        ):
+            raise ExperimentError(
+                problem("design", "scenarios", "must start with the design's scenario", first.name)
+            )
+        names = [s.name for s in self.scenarios]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ExperimentError(problem("--scenario", "", "each scenario once", twice))
+        ref = (OutcomeNames.of(first), first.weeks)
+        for scn in self.scenarios[1:]:
+            if (OutcomeNames.of(scn), scn.weeks) != ref:
+                rule = (
+                    f"scenarios in one batch need the same actors, issues, alliances and horizon "
+                    f"as {first.name} (their run rows share one set of columns)"
+                )
+                raise ExperimentError(problem(scn.source, "scenario", rule, scn.name))
+
+    def _check_points(self, scenario: Scenario) -> None:
         """Every override names a parameter of the scenario and respects its bounds: bad points
         fail here, before anything runs, not as failed chunks."""
         problems: list[str] = []
-        src = self.scenario.source
-        known = self.scenario.all_bounds()  # once: a Sobol design has thousands of points
+        src = scenario.source
+        known = scenario.all_bounds()  # once: a Sobol design has thousands of points
         rules = {r.value for r in Rule}
         for i, point in enumerate(self.points):
             for path, value in point.items():
@@ -78,8 +122,17 @@ class Design:
 
     @cached_property
     def world_table(self) -> pd.DataFrame:
-        """The drawn value of every range in each world (model.batch.worlds)."""
+        """The drawn value of every range of ``scenario`` in each world (model.batch.worlds)."""
         return world_values(self.scenario, self.root_seed, self.worlds)
+
+    @cached_property
+    def _world_tables(self) -> dict[str, pd.DataFrame]:
+        return {s.name: world_values(s, self.root_seed, self.worlds) for s in self.all_scenarios}
+
+    def world_table_of(self, scenario: Scenario) -> pd.DataFrame:
+        """The world table of one of the design's scenarios (each has its own ranges; a range two
+        scenarios share draws the same values in both: its stream is keyed by its path)."""
+        return self._world_tables[scenario.name]
 
     def world_index(self, chunk: Chunk) -> np.ndarray:
         """The world of each row of a chunk."""
@@ -88,7 +141,7 @@ class Design:
 
     @property
     def total_runs(self) -> int:
-        return self.replications * len(self.points)
+        return self.replications * len(self.points) * len(self.all_scenarios)
 
     def factor_kind(self, factor: str) -> str:
         """How a swept factor is stored in the run rows: "int", "float" or "str" (one type for
@@ -104,7 +157,7 @@ class Design:
         """Columns that make each run row self-describing: the scenario name and the value of
         every swept factor at the row's point (constant per block, so nearly free in Parquet)."""
         out: dict[str, np.ndarray] = {
-            "scenario": np.full(chunk.runs, self.scenario.name, dtype=object)
+            "scenario": np.full(chunk.runs, self.scenario_of(chunk).name, dtype=object)
         }
         if self.worlds > 1:
             out["world"] = self.world_index(chunk)
@@ -123,7 +176,7 @@ class Design:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "sampler": self.sampler,
             "factors": self.factors,
             "points": self.points,
@@ -133,12 +186,16 @@ class Design:
             "block": BLOCK,
             **({"worlds": self.worlds} if self.worlds > 1 else {}),  # plain designs: as before
         }
+        if self.scenarios:  # only then: one-scenario manifests stay as they were
+            out["scenarios"] = [s.name for s in self.scenarios]
+        return out
 
 
 @dataclass(frozen=True)
 class Chunk:
     id: int
     blocks: tuple[Block, ...]
+    scenario: int = 0  # index into Design.all_scenarios: a chunk runs one scenario
 
     @property
     def runs(self) -> int:
@@ -155,7 +212,18 @@ def interleave(n: int) -> list[int]:
 def plan_chunks(design: Design) -> list[Chunk]:
     """Cut the design into chunks of whole blocks, interleaving points (block 0 of every point
     first), so a partial batch already covers the whole design. A chunk never mixes values of
-    ``model.rule`` (a categorical the model cannot vary per replication)."""
+    ``model.rule`` (a categorical the model cannot vary per replication), nor scenarios: with
+    several, each scenario's chunks are planned alike and dealt in turn (A0, B0, A1, B1, …)."""
+    if not design.scenarios:
+        return _plan_one(design)
+    # the same plan for each scenario, dealt in turn, so a partial batch covers every scenario
+    plan = _plan_one(design)
+    dealt = [(s, c) for c in plan for s in range(len(design.scenarios))]
+    return [Chunk(i, c.blocks, s) for i, (s, c) in enumerate(dealt)]
+
+
+def _plan_one(design: Design) -> list[Chunk]:
+    """The chunks of one scenario's points (see plan_chunks)."""
 
     def rule_of(b: Block) -> Any:
         return design.points[b.point].get("model.rule")

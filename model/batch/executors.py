@@ -22,15 +22,17 @@ Progress = Callable[[int], None]
 
 
 def chunk_overrides(design: Design, chunk: Chunk) -> dict[str, Any]:
-    """Per-row values of a chunk: each row's world's drawn values, then its point's overrides
-    (a swept value wins over the world's draw of the same value)."""
+    """Per-row values of a chunk, under the chunk's scenario: each row's world's drawn values,
+    then its point's overrides (a swept value wins over the world's draw of the same value)."""
+    scenario = design.scenario_of(chunk)
     overrides: dict[str, Any] = {}
-    if design.worlds > 1:
+    if design.worlds > 1 and scenario.uncertain:
         rows_world = design.world_index(chunk)
-        for path in design.scenario.uncertain:
-            overrides[path] = design.world_table[path].to_numpy()[rows_world]
+        table = design.world_table_of(scenario)
+        for path in scenario.uncertain:
+            overrides[path] = table[path].to_numpy()[rows_world]
     paths = sorted({k for b in chunk.blocks for k in design.points[b.point]})
-    base = design.scenario.values()
+    base = scenario.values()
     starts = np.cumsum([0] + [b.size for b in chunk.blocks])
     for path in paths:
         if path == "model.rule":
@@ -47,10 +49,14 @@ def chunk_overrides(design: Design, chunk: Chunk) -> dict[str, Any]:
 
 
 def run_chunk(design: Design, chunk: Chunk) -> pd.DataFrame:
-    """Run one chunk: one SummitModel over all its rows, each row with its own values."""
+    """Run one chunk: one SummitModel over all its rows, each row with its own values, under
+    the chunk's scenario."""
     overrides = chunk_overrides(design, chunk)
     model = SummitModel(
-        design.scenario, blocks=list(chunk.blocks), root_seed=design.root_seed, overrides=overrides
+        design.scenario_of(chunk),
+        blocks=list(chunk.blocks),
+        root_seed=design.root_seed,
+        overrides=overrides,
     )
     rows = pd.DataFrame({**model.run().outcomes(), **design.labels(chunk)})
     model.release()  # memory must not grow with the number of chunks (see release)

@@ -19,12 +19,16 @@ experiment file and its seed, so the design is reproducible.
     [[factors]]
     path = "model.rule"
     values = ["compromise", "challenge"]   # a categorical factor (grid only)
+
+The scenario itself can be a factor: ``scenarios = ["baseline-2024", "seoul-sidelined"]`` instead
+of ``scenario`` runs every design point under each, with common random numbers (`Design`).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -62,7 +66,8 @@ class Factor(_Strict):
 
 class ExperimentSpec(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    scenario: str
+    scenario: str | None = None  # exactly one of scenario and scenarios (load_experiment)
+    scenarios: Annotated[list[str], Field(min_length=1)] | None = None  # the scenario as a factor
     design: Sampler = "grid"
     replications: Annotated[int, Field(ge=1, le=10_000_000)] = 500
     seed: Annotated[int, Field(ge=0)] = DEFAULT_SEED
@@ -94,18 +99,60 @@ def load_experiment(path: str | Path) -> tuple[ExperimentFile, Scenario, str]:
         exp = ExperimentFile.model_validate(raw)
     except ValidationError as exc:
         raise ExperimentError("\n".join(pydantic_problems(exc, raw, p.name))) from None
-    ref = exp.experiment.scenario
-    local = p.parent / ref
-    try:
-        scn = load_scenario(local if local.suffix == ".toml" and local.exists() else ref)
-    except ScenarioError as exc:
-        raise ExperimentError(
-            problem(p.name, "experiment.scenario", f"unusable ({exc.problems[0]})", ref)
-        ) from None
-    if exp.set:
-        scn = with_set(scn, exp.set, p.name)
-    check_factors(exp.factors, exp.experiment.design, scn, p.name)
-    return exp, scn, p.name
+    spec = exp.experiment
+    if (spec.scenario is None) == (spec.scenarios is None):
+        rule = "give exactly one of 'scenario' or 'scenarios'"
+        raise ExperimentError(problem(p.name, "experiment", rule, spec.scenarios or spec.scenario))
+    scenarios = experiment_scenarios(exp, p)
+    return exp, scenarios[0], p.name
+
+
+def with_options(
+    exp: ExperimentFile,
+    runs: int | None,
+    seed: int | None,
+    scenarios: tuple[str, ...],
+    worlds: int | None = None,
+) -> ExperimentFile:
+    """The experiment as the command line changes it: --runs, --seed, --worlds, and --scenario,
+    which replaces the file's scenario(s), so that the recorded spec says what ran."""
+    given = (("replications", runs), ("seed", seed), ("worlds", worlds))
+    update: dict[str, Any] = {k: v for k, v in given if v is not None}
+    if scenarios:
+        many = len(scenarios) > 1
+        update["scenario"] = None if many else scenarios[0]
+        update["scenarios"] = list(scenarios) if many else None
+    if not update:
+        return exp
+    return exp.model_copy(update={"experiment": exp.experiment.model_copy(update=update)})
+
+
+def experiment_scenarios(
+    exp: ExperimentFile, path: Path | None, override: tuple[str, ...] = ()
+) -> list[Scenario]:
+    """The scenarios an experiment runs (``override``, as given by --scenario, else the file's
+    ``scenario`` or ``scenarios``), each loaded and its factors checked against it. A name that
+    is a .toml file beside the experiment file is that file."""
+    spec = exp.experiment
+    refs = list(override) or spec.scenarios or [spec.scenario or ""]
+    source = path.name if path is not None else "--factor"
+    key = "--scenario" if override else "experiment.scenarios" if spec.scenarios else (
+        "experiment.scenario"
+    )  # fmt: skip
+    out = []
+    for i, ref in enumerate(refs):
+        local = path.parent / ref if path is not None else Path(ref)
+        where = f"{key}[{i}]" if len(refs) > 1 or spec.scenarios else key
+        try:
+            scn = load_scenario(local if local.suffix == ".toml" and local.exists() else ref)
+        except ScenarioError as exc:
+            rule = f"unusable ({exc.problems[0]})"
+            raise ExperimentError(problem(source, where, rule, ref)) from None
+        if exp.set:  # the experiment's own fixed values and ranges, on every scenario
+            scn = with_set(scn, exp.set, source)
+        check_factors(exp.factors, spec.design, scn, source)
+        out.append(scn)
+    return out
 
 
 def with_set(scn: Scenario, changes: dict[str, Any], source: str) -> Scenario:
@@ -247,7 +294,9 @@ def _sample_matrix(exp: ExperimentFile) -> np.ndarray:
     return np.asarray(morris.sample(prob, spec.samples, num_levels=spec.levels, seed=seed))
 
 
-def to_design(exp: ExperimentFile, scn: Scenario) -> Design:
+def to_design(exp: ExperimentFile, scn: Scenario, scenarios: Sequence[Scenario] = ()) -> Design:
+    """The design of an experiment; with two or more ``scenarios`` (``scn`` first), every point
+    runs under each (the scenario as a factor)."""
     points, _ = sample_points(exp)
     return Design(
         scn,
@@ -256,5 +305,7 @@ def to_design(exp: ExperimentFile, scn: Scenario) -> Design:
         points=points,
         factors=[f.path for f in exp.factors],
         sampler=exp.experiment.design,
-        worlds=exp.experiment.worlds or default_worlds(scn, exp.experiment.replications),
+        scenarios=tuple(scenarios) if len(scenarios) > 1 else (),
+        worlds=exp.experiment.worlds
+        or max(default_worlds(s, exp.experiment.replications) for s in (scn, *scenarios)),
     )

@@ -126,29 +126,19 @@ def design_from_manifest(out: Path, manifest: dict[str, Any] | None = None) -> D
         if value is None:
             rule = "required to rebuild the batch's design (not a batch summit wrote?)"
             raise ExperimentError(problem(name, key, rule, None))
-    if m.get("scenario_spec") is not None:
-        try:
-            spec = ScenarioFile.model_validate_json(json.dumps(m["scenario_spec"]))
-            scn = parse_scenario(spec.model_dump(exclude_unset=True), "manifest.json")
-            scn = dataclasses.replace(scn, uncertain=_ranges_from(m, name))
-        except (ValidationError, ScenarioError, TypeError, ValueError):
-            rule = "not a valid scenario (an edited manifest?)"
-            raise ExperimentError(problem(name, "scenario_spec", rule, m["scenario"])) from None
-    else:
-        files = m.get("scenario_files") or []
-        first = files[0].get("path") if files and isinstance(files[0], dict) else None
-        source = first if first and Path(first).exists() else m["scenario"]
-        try:
-            scn = load_scenario(source)
-        except ScenarioError as exc:
-            rule = f"the batch's scenario cannot be loaded ({exc.problems[0]})"
-            raise ExperimentError(problem(name, "scenario", rule, source)) from None
-    if scn.canonical_hash() != m["scenario_hash"]:
-        raise ExperimentError(
-            f"{out}: manifest.json: scenario_hash: the scenario {scn.name} changed since the "
-            f"batch ran; got {scn.canonical_hash()[:12]} instead of {m['scenario_hash'][:12]}"
-        )
+    scn = _recorded_scenario(out, m, "")
     d = m["design"]
+    scenarios: tuple[Scenario, ...] = ()
+    if d.get("scenarios"):  # the scenario as a factor: every one as it ran
+        records = m.get("scenarios")
+        if (
+            not isinstance(records, list)
+            or [r.get("name") if isinstance(r, dict) else None for r in records] != d["scenarios"]
+        ):
+            rule = "must record each of design.scenarios (an edited manifest?)"
+            raise ExperimentError(problem(name, "scenarios", rule, d["scenarios"]))
+        more = [_recorded_scenario(out, r, f"scenarios[{i}].") for i, r in enumerate(records)]
+        scenarios = (scn, *more[1:])
     return Design(
         scn,
         replications=int(d["replications"]),
@@ -157,8 +147,40 @@ def design_from_manifest(out: Path, manifest: dict[str, Any] | None = None) -> D
         factors=list(d["factors"]),
         sampler=str(d["sampler"]),
         chunk_runs=int(d["chunk_runs"]),
+        scenarios=scenarios,
         worlds=int(d.get("worlds", 1)),
     )
+
+
+def _recorded_scenario(out: Path, rec: dict[str, Any], where: str) -> Scenario:
+    """A scenario as the manifest (or one of its ``scenarios`` records, ``where``) recorded it:
+    its validated content, or for older manifests its file, which must still have the hash."""
+    name = f"{out}/manifest.json"
+    label = rec.get("scenario") or rec.get("name")
+    if rec.get("scenario_spec") is not None:
+        try:
+            spec = ScenarioFile.model_validate_json(json.dumps(rec["scenario_spec"]))
+            scn = parse_scenario(spec.model_dump(exclude_unset=True), "manifest.json")
+            scn = dataclasses.replace(scn, uncertain=_ranges_from(rec, name))
+        except (ValidationError, ScenarioError, TypeError, ValueError):
+            rule = "not a valid scenario (an edited manifest?)"
+            raise ExperimentError(problem(name, f"{where}scenario_spec", rule, label)) from None
+    else:
+        files = rec.get("scenario_files") or []
+        first = files[0].get("path") if files and isinstance(files[0], dict) else None
+        source = first if first and Path(first).exists() else str(label)
+        try:
+            scn = load_scenario(source)
+        except ScenarioError as exc:
+            rule = f"the batch's scenario cannot be loaded ({exc.problems[0]})"
+            raise ExperimentError(problem(name, f"{where}scenario", rule, source)) from None
+    want = str(rec.get("scenario_hash"))
+    if scn.canonical_hash() != want:
+        raise ExperimentError(
+            f"{out}: manifest.json: {where}scenario_hash: the scenario {scn.name} changed since "
+            f"the batch ran; got {scn.canonical_hash()[:12]} instead of {want[:12]}"
+        )
+    return scn
 
 
 def check_resumable(out: Path, design: Design) -> None:
@@ -166,9 +188,15 @@ def check_resumable(out: Path, design: Design) -> None:
     old = load_manifest(out)
     mine = {"scenario_hash": design.scenario.canonical_hash(), "design": design.to_json()}
     theirs = {"scenario_hash": old.get("scenario_hash"), "design": old.get("design")}
+    if design.scenarios or old.get("scenarios"):  # each scenario of the factor, as it ran
+        mine["hashes"] = [s.canonical_hash() for s in design.scenarios]
+        theirs["hashes"] = [r.get("scenario_hash") for r in old.get("scenarios") or []]
     mine = json.loads(json.dumps(mine))
     if mine != theirs:
-        if mine["scenario_hash"] != theirs["scenario_hash"]:
+        if (mine["scenario_hash"], mine.get("hashes")) != (
+            theirs["scenario_hash"],
+            theirs.get("hashes"),
+        ):
             what = "the scenario changed"
         else:
             new_d, old_d = mine["design"], theirs["design"] or {}
@@ -184,17 +212,19 @@ def new_manifest(
 ) -> dict[str, Any]:
     import mesa
 
-    files = []
     scn = design.scenario
-    if scn.path is not None:
-        paths = [scn.path]
-        if scn.spec.meta.variant_of:
-            base = scn.path.parent / f"{scn.spec.meta.variant_of}.toml"
-            if base.exists():
-                paths.append(base)
-        files = [
-            {"path": str(p.resolve()), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
-            for p in paths
+    files = _file_records(scn)
+    more = {}
+    if design.scenarios:  # the scenario as a factor: each one, as it ran, resumable alone
+        more["scenarios"] = [
+            {
+                "name": x.name,
+                "scenario_hash": x.canonical_hash(),
+                "scenario_files": _file_records(x),
+                "scenario_spec": x.spec.model_dump(mode="json", exclude_unset=True),
+                **({"scenario_ranges": _ranges_json(x)} if x.uncertain else {}),
+            }
+            for x in design.scenarios
         ]
     return {
         "command": command if command is not None else sys.argv,
@@ -220,6 +250,7 @@ def new_manifest(
         "scenario_spec": scn.spec.model_dump(mode="json", exclude_unset=True),
         # its judgement ranges by dotted path (the spec holds their central values)
         **({"scenario_ranges": _ranges_json(scn)} if scn.uncertain else {}),
+        **more,
     }
 
 
@@ -233,6 +264,21 @@ def _ranges_from(m: dict[str, Any], name: str) -> dict[str, Uncertain]:
     except (TypeError, AttributeError):
         rule = "not a table of ranges by dotted path (an edited manifest?)"
         raise ExperimentError(problem(name, "scenario_ranges", rule, None)) from None
+
+
+def _file_records(scn: Scenario) -> list[dict[str, str]]:
+    """The scenario's file (and its base file, for a variant) with their sha256."""
+    if scn.path is None:
+        return []
+    paths = [scn.path]
+    if scn.spec.meta.variant_of:
+        base = scn.path.parent / f"{scn.spec.meta.variant_of}.toml"
+        if base.exists():
+            paths.append(base)
+    return [
+        {"path": str(p.resolve()), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        for p in paths
+    ]
 
 
 def _package_version() -> str:

@@ -50,6 +50,8 @@ class BatchResult:
 
 
 def summarize(design: Design, sink: MemorySink | DirectorySink) -> pd.DataFrame:
+    if design.scenarios:
+        return _summarize_each_scenario(design, sink)
     bypass = OutcomeNames.of(design.scenario).bypass
     tallies: dict[int, PointTally] = tally(
         sink.frames_in_order(), design.scenario.weeks, bypass, design.worlds
@@ -58,6 +60,23 @@ def summarize(design: Design, sink: MemorySink | DirectorySink) -> pd.DataFrame:
     return summary_table(
         tallies, scn.name, design.points, design.factors, bypass, scn.spec.meta.start
     )
+
+
+def _summarize_each_scenario(design: Design, sink: MemorySink | DirectorySink) -> pd.DataFrame:
+    """The scenario as a factor: one summary per scenario, from that scenario's chunks (each
+    chunk holds one), stacked in the design's order of scenarios."""
+    plan = plan_chunks(design)
+    parts = []
+    for i, scn in enumerate(design.scenarios):
+        ids = {c.id for c in plan if c.scenario == i}
+        bypass = OutcomeNames.of(scn).bypass
+        worlds = design.worlds if scn.uncertain else 1  # a scenario without ranges: no band
+        tallies = tally(sink.frames_in_order(ids), scn.weeks, bypass, worlds)
+        parts.append(summary_table(
+            tallies, scn.name, design.points, design.factors, bypass, scn.spec.meta.start
+        ))  # fmt: skip
+    # a scenario with no finished chunk yet (a failed or partial batch) adds no rows
+    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
 
 
 def run_batch(

@@ -40,9 +40,11 @@ class MemorySink:
     def fail(self, chunk: Chunk, error: str) -> None:
         pass
 
-    def frames_in_order(self) -> Iterator[pd.DataFrame]:
+    def frames_in_order(self, only: set[int] | None = None) -> Iterator[pd.DataFrame]:
+        """Finished chunks' rows in chunk order (``only``: just those chunk ids)."""
         for cid in sorted(self.frames):
-            yield self.frames[cid]
+            if only is None or cid in only:
+                yield self.frames[cid]
 
 
 class DirectorySink:
@@ -122,9 +124,11 @@ class DirectorySink:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def frames_in_order(self) -> Iterator[pd.DataFrame]:
+    def frames_in_order(self, only: set[int] | None = None) -> Iterator[pd.DataFrame]:
+        """Finished chunks' rows in chunk order (``only``: just those chunk ids)."""
         for cid in sorted(self.done()):
-            yield read_shard(self.shard(cid))
+            if only is None or cid in only:
+                yield read_shard(self.shard(cid))
 
 
 def read_shard(path: Path) -> pd.DataFrame:
@@ -149,18 +153,27 @@ def read_runs(out: Path) -> pd.DataFrame:
 def write_worlds(out: Path, design: Design) -> None:
     """``worlds.parquet`` beside ``runs/``: the value each range drew in each world, once per
     world (run rows carry only their ``world``), with each range's distribution and basis in
-    the schema metadata. Written atomically; the same on every resume (it is a function of the
-    scenario, the root seed and the number of worlds)."""
-    table = pa.Table.from_pandas(design.world_table, preserve_index=False)
-    ranges = {p: q.to_json() for p, q in sorted(design.scenario.uncertain.items())}
+    the schema metadata; a batch of several scenarios adds a ``scenario`` column (each scenario
+    has its own ranges). Written atomically; the same on every resume (it is a function of the
+    scenarios, the root seed and the number of worlds)."""
+    ranged = [s for s in design.all_scenarios if s.uncertain]
+    frames = []
+    for scn in ranged:
+        table = design.world_table_of(scn)
+        frames.append(table.assign(scenario=scn.name) if design.scenarios else table)
+    frame = pd.concat(frames, ignore_index=True)
+    if design.scenarios:
+        frame = frame[["scenario", *[c for c in frame.columns if c != "scenario"]]]
+    ranges = {p: q.to_json() for s in ranged for p, q in sorted(s.uncertain.items())}
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    described = {"world": "the world's index (run rows' `world`)", "scenario": "scenario name"}
     fields = [
-        f.with_metadata({"description": "the world's index (run rows' `world`)"})
-        if f.name == "world"
-        else f.with_metadata(
-            {"description": f"value drawn for {f.name}: " + json.dumps(ranges[f.name])}
+        f.with_metadata(
+            {"description": described.get(f.name)
+             or f"value drawn for {f.name}: " + json.dumps(ranges[f.name])}
         )
         for f in table.schema
-    ]
+    ]  # fmt: skip
     table = table.cast(pa.schema(fields, metadata={"summit_sim.ranges": json.dumps(ranges)}))
     tmp = out / "worlds.parquet.tmp"
     pq.write_table(table, tmp)

@@ -122,8 +122,16 @@ def discover_cmd(
 @click.option(
     "--timeline", is_flag=True, help="P(summit by date) and the strain index over time (point 0)."
 )
+@click.option("--scenario", default=None,
+              help="In a batch that varies the scenario: plot this one.")  # fmt: skip
 def plot_cmd(
-    batch_dir: Path, x: str | None, y: str | None, outcome: str, out: Path, timeline: bool
+    batch_dir: Path,
+    x: str | None,
+    y: str | None,
+    outcome: str,
+    out: Path,
+    timeline: bool,
+    scenario: str | None,
 ) -> None:
     """Plot a finished sweep: an outcome against one factor (with its 95% interval) or two
     (a heatmap); or, with --timeline, any batch's summit and strain over time."""
@@ -131,17 +139,30 @@ def plot_cmd(
         from model.analysis.timeline_plot import timeline_plot
         from model.batch import design_from_manifest, read_runs
 
-        scn = design_from_manifest(batch_dir).scenario
+        scn = pick_scenario(design_from_manifest(batch_dir).all_scenarios, scenario, batch_dir)
         runs = read_runs(batch_dir)
+        runs = runs[(runs["point"] == 0) & (runs["scenario"] == scn.name)]
         high = scn.spec.thresholds.high_strain
         title = f"{scn.name}: summit and alliance strain"
-        timeline_plot(runs[runs["point"] == 0], scn.spec.meta.start, scn.weeks, high, title, out)
+        timeline_plot(runs, scn.spec.meta.start, scn.weeks, high, title, out)
         click.echo(f"plot written to {out} (timeline)", err=True)
         return
-    from model.analysis.plots import sweep_plot
+    from model.analysis.sweep_plot import sweep_plot
 
-    how = sweep_plot(batch_dir, x, y, outcome, out)
+    how = sweep_plot(batch_dir, x, y, outcome, out, scenario)
     click.echo(f"plot written to {out} ({how})", err=True)
+
+
+def pick_scenario(scenarios: tuple[Any, ...], name: str | None, batch_dir: Path) -> Any:
+    """The batch's scenario called ``name``; without a name, its only one (a batch that varies
+    the scenario needs --scenario, rather than a mixture of them)."""
+    names = [s.name for s in scenarios]
+    if name is None and len(scenarios) == 1:
+        return scenarios[0]
+    if name in names:
+        return scenarios[names.index(name)]
+    rule = f"must name a scenario of {batch_dir} ({', '.join(names)})"
+    raise ExperimentError(f"--scenario: {rule}; got {name!r}")
 
 
 COMMANDS = [sensitivity_cmd, importance_cmd, discover_cmd, plot_cmd]

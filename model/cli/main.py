@@ -185,7 +185,9 @@ def explain(scenario: str, seed: int | None) -> None:
 
 @cli.command()
 @click.argument("experiment", required=False, type=click.Path(path_type=Path))
-@click.option("--scenario", default=BASELINE, show_default=True, help="Without EXPERIMENT.")
+@click.option("--scenario", "scenarios", multiple=True,
+              help="Scenario to run (repeat: the scenario becomes a factor, every point runs "
+              "under each); replaces an EXPERIMENT file's [default: baseline-2024].")  # fmt: skip
 @click.option("--factor", "-f", "factors", multiple=True,
               help="PATH=LO:HI[:STEPS] or PATH=V1,V2 (repeat for more factors).")  # fmt: skip
 @click.option("--design", type=click.Choice(["grid", "lhs", "sobol", "morris"]), default="grid")
@@ -205,7 +207,7 @@ def explain(scenario: str, seed: int | None) -> None:
 @click.option("--worlds", type=click.IntRange(min=1), default=None, help=WORLDS_HELP)
 def sweep(
     experiment: Path | None,
-    scenario: str,
+    scenarios: tuple[str, ...],
     factors: tuple[str, ...],
     design: str,
     samples: int,
@@ -224,7 +226,14 @@ def sweep(
     import hashlib
 
     from model.batch import design_from_manifest, load_manifest, run_batch
-    from model.batch.experiment import ExperimentFile, check_factors, load_experiment, to_design
+    from model.batch.experiment import (
+        ExperimentFile,
+        check_factors,
+        experiment_scenarios,
+        load_experiment,
+        to_design,
+        with_options,
+    )
 
     extra: dict[str, Any] = {}
     if resume_dir is not None:
@@ -234,7 +243,7 @@ def sweep(
             "factor": "factors",
             "design": "design",
             "samples": "samples",
-            "scenario": "scenario",
+            "scenario": "scenarios",
         }
         others = [f"--{opt}" for opt, param in names.items() if given(param)]
         others += ["EXPERIMENT"] if experiment is not None else []
@@ -251,7 +260,7 @@ def sweep(
         ctx = click.get_current_context()
         clash = [
             f"--{name}"
-            for name in ("factor", "design", "samples", "scenario")
+            for name in ("factor", "design", "samples")
             if ctx.get_parameter_source(name if name != "factor" else "factors")
             is click.core.ParameterSource.COMMANDLINE
         ]
@@ -260,11 +269,9 @@ def sweep(
                 f"{', '.join(clash)} cannot be combined with an EXPERIMENT file (edit the file)"
             )
         exp, scn, _ = load_experiment(experiment)
-        if runs is not None or seed is not None or worlds is not None:
-            given_ = (("replications", runs), ("seed", seed), ("worlds", worlds))
-            spec = exp.experiment.model_copy(update={k: v for k, v in given_ if v is not None})
-            exp = exp.model_copy(update={"experiment": spec})
-        des = to_design(exp, scn)
+        exp = with_options(exp, runs, seed, scenarios, worlds)
+        scns = experiment_scenarios(exp, experiment, scenarios)
+        des = to_design(exp, scns[0], scns)
         digest = hashlib.sha256(experiment.read_bytes()).hexdigest()
         extra = {"experiment": {"path": str(experiment.resolve()), "sha256": digest,
                                 "spec": exp.model_dump(mode="json")}}  # fmt: skip
@@ -272,9 +279,11 @@ def sweep(
     else:
         if not factors:
             raise click.UsageError("give an EXPERIMENT file or at least one --factor")
-        scn = load_scenario(scenario)
+        chosen = list(scenarios) or [BASELINE]
+        scn = load_scenario(chosen[0])
+        which = {"scenarios": chosen} if len(chosen) > 1 else {"scenario": chosen[0]}
         raw = {
-            "experiment": {"name": "cli-sweep", "scenario": scenario, "design": design,
+            "experiment": {"name": "cli-sweep", **which, "design": design,
                            "samples": samples, "replications": runs or 500,
                            **({"seed": seed} if seed is not None else {}),
                            **({"worlds": worlds} if worlds is not None else {})},
@@ -289,7 +298,8 @@ def sweep(
             if f.path in known and scn.bounds(f.path).integer:
                 exp = as_int_factor(exp, f.path)
         check_factors(exp.factors, design, scn, "--factor")
-        des = to_design(exp, scn)
+        scns = experiment_scenarios(exp, None, scenarios)
+        des = to_design(exp, scns[0], scns)
         extra = {"experiment": {"path": None, "spec": exp.model_dump(mode="json")}}
         out = out or _default_out(f"{scn.name}-sweep")
     with _interruptible(f"summit sweep --resume {out}"), _progress(des.total_runs) as bar:
@@ -309,24 +319,43 @@ def sweep(
 
 @cli.command()
 @click.argument("a")
-@click.argument("b")
+@click.argument("b", required=False)
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Runs per scenario (when A and B are scenarios).")  # fmt: skip
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None)
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
-@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Forest plot PNG.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="PNG: a forest plot; for sweeps, curves or a heatmap of B − A.")  # fmt: skip
+@click.option("--outcome", "outcomes", multiple=True,
+              help="Sweeps: outcome to compare (repeat; 'all' for every one) "
+              "[default: p_summit, strain_mean, p_wedge].")  # fmt: skip
 def compare(
-    a: str, b: str, runs: int, seed: int | None, workers: int, fmt: str, plot: Path | None
+    a: str,
+    b: str | None,
+    runs: int,
+    seed: int | None,
+    workers: int,
+    fmt: str,
+    plot: Path | None,
+    outcomes: tuple[str, ...],
 ) -> None:
     """Differences B − A for every outcome, with 95% intervals (paired under common random
-    numbers). A and B are scenarios (run now, same seed) or finished batch directories."""
+    numbers). A and B are scenarios (run now, same seed) or finished batch directories; two
+    sweeps (or DIR:SCENARIO, or one DIR of two scenarios) are compared point by point."""
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
     from model.batch.worlds import default_worlds
+    from model.cli.compare_sweeps import compared_as_sweeps
 
     if plot is not None and not plot.parent.is_dir():
         raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
+    if compared_as_sweeps(a, b, outcomes, fmt, plot):
+        return
+    if b is None:
+        raise click.UsageError("needs A and B (or one batch directory of two scenarios)")
+    if outcomes:
+        raise click.UsageError("--outcome: only for sweeps (two scenarios compare every outcome)")
 
     sides = []
     seeds = []
@@ -334,11 +363,6 @@ def compare(
         path = Path(ref)
         if path.is_dir():
             m = load_manifest(path)
-            if len(m["design"]["points"]) != 1:
-                raise ExperimentError(
-                    f"{path}: manifest.json: compare takes single-point batches (a sweep has one "
-                    f"row per point: use summit table or plot); got {len(m['design']['points'])}"
-                )
             rows = read_runs(path)
             scn_weeks = load_scenario(m["scenario_files"][0]["path"] if m.get("scenario_files")
                                       and Path(m["scenario_files"][0]["path"]).exists()
@@ -375,6 +399,7 @@ def _register_optional() -> None:
         "model.cli.analysis",
         "model.cli.score",
         "model.cli.claims",
+        "model.cli.report",
     ):
         try:
             mod = importlib.import_module(module)

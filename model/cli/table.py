@@ -36,25 +36,32 @@ def table_cmd(batch_dir: Path, fmt: str, timeline: bool) -> None:
             raise ExperimentError(problem(f"{batch_dir}/summary.csv", "", rule, missing))
         click.echo(format_table(summary, fmt))
         return
+    import pandas as pd
+
     from model.batch import design_from_manifest, read_runs
     from model.results.tables import format_timeline
     from model.results.tables import timeline as summit_timeline
-
-    scn = design_from_manifest(batch_dir).scenario
-    runs = read_runs(batch_dir)
-    runs = runs[runs["point"] == 0]
     from model.results.timelines import format_strain_timeline, strain_timeline
 
-    start = scn.spec.meta.start
-    summit_tl = summit_timeline(runs, start, scn.weeks)
-    strain_tl = strain_timeline(runs, start, scn.spec.thresholds.high_strain)
-    if fmt in ("csv", "json"):  # one machine-readable table, a row per checkpoint week
-        merged = summit_tl.merge(strain_tl, on=["week", "by"], how="left")
-        click.echo(format_strain_timeline(merged, fmt))
-        return
-    click.echo(format_timeline(summit_tl, fmt))
-    click.echo("")
-    click.echo(format_strain_timeline(strain_tl, fmt))
+    scenarios = design_from_manifest(batch_dir).all_scenarios
+    runs = read_runs(batch_dir)
+    merged = []
+    for i, scn in enumerate(scenarios):  # a batch that varies the scenario: one timeline each
+        rows = runs[(runs["point"] == 0) & (runs["scenario"] == scn.name)]
+        start = scn.spec.meta.start
+        summit_tl = summit_timeline(rows, start, scn.weeks)
+        strain_tl = strain_timeline(rows, start, scn.spec.thresholds.high_strain)
+        if fmt in ("csv", "json"):  # one machine-readable table, a row per checkpoint week
+            both = summit_tl.merge(strain_tl, on=["week", "by"], how="left")
+            merged.append(both.assign(scenario=scn.name) if len(scenarios) > 1 else both)
+            continue
+        if len(scenarios) > 1:
+            click.echo(("\n" if i else "") + f"{scn.name} (point 0):\n")
+        click.echo(format_timeline(summit_tl, fmt))
+        click.echo("")
+        click.echo(format_strain_timeline(strain_tl, fmt))
+    if merged:
+        click.echo(format_strain_timeline(pd.concat(merged, ignore_index=True), fmt))
 
 
 COMMANDS = [table_cmd]
