@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from model.cli.factors import as_int_factor, parse_factor
 from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
-from model.scenario import BASELINE, load_scenario, pydantic_problems, shipped_scenarios
+from model.scenario import BASELINE, load_scenario, pydantic_problems
 
 FORMATS = click.Choice(["md", "csv", "latex", "json"])
 WORLDS_HELP = (
@@ -141,46 +141,6 @@ def _interruptible(resume_hint: str) -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished chunks are kept; finish with `{resume_hint}`", err=True)
         sys.exit(130)
-
-
-@cli.command()
-@click.argument("scenarios", nargs=-1, required=True)
-def check(scenarios: tuple[str, ...]) -> None:
-    """Validate scenario files; exit 0, or 2 with one line per problem."""
-    problems: list[str] = []
-    for s in scenarios:
-        try:
-            scn = load_scenario(s)
-        except SummitError as exc:
-            problems.append(str(exc))
-            continue
-        click.echo(f"ok  {s}: {scn.name} ({len(scn.values())} numeric parameters)")
-    if problems:
-        click.echo("\n".join(problems), err=True)
-        sys.exit(2)
-
-
-@cli.command(name="scenarios")
-def list_scenarios() -> None:
-    """List the shipped scenarios with one-line descriptions."""
-    for path in shipped_scenarios():
-        scn = load_scenario(path)
-        base = f" (variant of {scn.spec.meta.variant_of})" if scn.spec.meta.variant_of else ""
-        click.echo(f"{scn.name:<24} {scn.spec.meta.description}{base}")
-
-
-@cli.command()
-@click.argument("scenario", required=False, default=BASELINE)
-@click.option(
-    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
-)
-def explain(scenario: str, seed: int | None) -> None:
-    """Tell one run week by week: replication 0 of --seed on the point scenario (ranges at their
-    central values, as `summit run --worlds 1`)."""
-    from model.analysis.explain import explain as narrate
-    from model.batch import DEFAULT_SEED
-
-    click.echo(narrate(load_scenario(scenario), DEFAULT_SEED if seed is None else seed))
 
 
 @cli.command()
@@ -398,6 +358,7 @@ def _register_optional() -> None:
         "model.cli.forecasting",
         "model.cli.analysis",
         "model.cli.score",
+        "model.cli.scenarios",
         "model.cli.claims",
         "model.cli.report",
     ):
