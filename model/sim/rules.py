@@ -82,16 +82,31 @@ def influence_weights(ties: Array, sal: Array, cap: Array) -> Array:
     return np.where(den > 0, w / np.where(den > 0, den, 1.0), eye)
 
 
-def friedkin_johnsen_target(pos: Array, ties: Array, sal: Array, cap: Array) -> Array:
+def friedkin_johnsen_target(
+    pos: Array,
+    ties: Array,
+    sal: Array,
+    cap: Array,
+    *,
+    weights: Array | None = None,
+    work: Array | None = None,
+) -> Array:
     """Where the network pulls each actor: Σ_j W_ijk x_jk (Friedkin & Johnsen 1990), with W from
-    `influence_weights`. Computed as two batched matrix products, T (c s x) / T (c s), so the
-    (R, A, A, K) weight array is never built: this is the model's hot path."""
-    w = cap[..., :, None] * sal  # (..., A, K)
-    num = ties @ (w * pos)
-    den = ties @ w
+    `influence_weights`. Computed as one batched matrix product, T [c s x | c s], whose two halves
+    are the numerator and the denominator, so the (R, A, A, K) weight array is never built: this
+    is the model's hot path. ``weights``: c s if the caller has it already (it changes only
+    through events); ``work``: a (..., A, 2K) scratch array to build [c s x | c s] in."""
+    k = pos.shape[-1]
+    w = cap[..., :, None] * sal if weights is None else weights  # (..., A, K)
+    if work is None:
+        work = np.empty((*np.broadcast_shapes(w.shape, pos.shape)[:-1], 2 * k))
+    np.multiply(w, pos, out=work[..., :k])
+    work[..., k:] = w
+    both = ties @ work  # one product instead of two: each entry is the same sum of products
+    num, den = both[..., :k], both[..., k:]
     cared = den > 0
     if cared.all():  # the usual case; the masked division below is several times slower
-        return num / den
+        return num / den  # contiguous: later element-wise steps on it run at full speed
     out = pos.copy()  # nobody tied to i cares about issue k: i stays where it is
     np.divide(num, den, out=out, where=cared)
     return out
@@ -151,22 +166,30 @@ def challenge_target(
 
 
 def anchored_update(
-    pos: Array, pos0: Array, target: Array, susceptibility: Array, rate: Array | float
+    pos: Array,
+    pos0: Array,
+    target: Array,
+    susceptibility: Array,
+    rate: Array | float,
+    out: Array | None = None,
 ) -> Array:
     """Friedkin–Johnsen anchoring, taken a share ``rate`` of the way per week.
 
     x(t+1) = x(t) + η [ λ ⊙ target + (1 − λ) ⊙ x(0) − x(t) ]
+
+    ``out``: where to write x(t+1); with ``out=pos`` the update is in place and ``target`` is
+    overwritten (used as scratch), so the week's hot path allocates nothing here.
     """
     lam = susceptibility[..., None]
     eta = np.asarray(rate)[..., None, None] if np.ndim(rate) else rate
     # goal = λ target + (1 − λ) x(0) = x(0) + λ (target − x(0)), computed in place (hot path)
-    step = target - pos0
+    step = np.subtract(target, pos0, out=target if out is pos else out)
     step *= lam
     step += pos0
     step -= pos
     step *= eta
     step += pos
-    return np.clip(step, 0.0, SCALE, out=step)
+    return np.clip(step, 0.0, SCALE, out=step if out is None else out)
 
 
 def bargain(pos: Array, sal: Array, cap: Array) -> Array:
