@@ -62,9 +62,8 @@ def exchange(s: State, cast: Cast, streams: Streams) -> None:
     if s.rule is Rule.COMPROMISE:
         if s.cache.weights is None:  # capability × salience: changes only through events
             s.cache.weights = s.cap[:, :, None] * s.sal
-        R, A, K = s.pos.shape
         target = rules.friedkin_johnsen_target(
-            s.pos, t, s.sal, s.cap, weights=s.cache.weights, work=s.buffer("fj", (R, A, 2 * K))
+            s.pos, t, s.sal, s.cap, weights=s.cache.weights, work=s.buffer("fj", s.pos.shape)
         )
     else:
         A, K = s.pos.shape[1:]

@@ -100,21 +100,19 @@ def friedkin_johnsen_target(
     work: Array | None = None,
 ) -> Array:
     """Where the network pulls each actor: Σ_j W_ijk x_jk (Friedkin & Johnsen 1990), with W from
-    `influence_weights`. Computed as one batched matrix product, T [c s x | c s], whose two halves
-    are the numerator and the denominator, so the (R, A, A, K) weight array is never built: this
-    is the model's hot path. ``weights``: c s if the caller has it already (it changes only
-    through events); ``work``: a (..., A, 2K) scratch array to build [c s x | c s] in."""
-    k = pos.shape[-1]
+    `influence_weights`. Computed as two batched matrix products, T (c s x) / T (c s), so the
+    (R, A, A, K) weight array is never built: this is the model's hot path. ``weights``: c s if
+    the caller has it already (it changes only through events); ``work``: a scratch array of the
+    shape of ``pos`` for c s x. (One product of T with [c s x | c s] gives the same bits with one
+    call fewer, but the strided halves made the element-wise steps around it slower.)"""
     w = cap[..., :, None] * sal if weights is None else weights  # (..., A, K)
-    if work is None:
-        work = np.empty((*np.broadcast_shapes(w.shape, pos.shape)[:-1], 2 * k))
-    np.multiply(w, pos, out=work[..., :k])
-    work[..., k:] = w
-    both = ties @ work  # one product instead of two: each entry is the same sum of products
-    num, den = both[..., :k], both[..., k:]
+    wx = np.multiply(w, pos, out=None if work is None else work)
+    num = ties @ wx
+    den = ties @ w
     cared = den > 0
     if cared.all():  # the usual case; the masked division below is several times slower
-        return num / den  # contiguous: later element-wise steps on it run at full speed
+        fits = num.shape == np.broadcast_shapes(num.shape, den.shape)
+        return np.divide(num, den, out=num) if fits else num / den
     out = pos.copy()  # nobody tied to i cares about issue k: i stays where it is
     np.divide(num, den, out=out, where=cared)
     return out
