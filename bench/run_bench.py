@@ -40,8 +40,11 @@ kind, runs, workers, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), in
 if kind == "summit":
     from model.batch import Design, run_batch
     from model.scenario import load_scenario
+    from model.batch.worlds import default_worlds
     scn = load_scenario("baseline-2024")
-    design = Design(scn, replications=runs, root_seed=1, chunk_runs=chunk)
+    # as `summit run` does it: the baseline's judgement ranges drawn as worlds, per-row parameters
+    design = Design(scn, replications=runs, root_seed=1, chunk_runs=chunk,
+                    worlds=default_worlds(scn, runs))
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         run_batch(design, out=Path(d) / "b", workers=workers)
