@@ -17,7 +17,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from model import _threads  # noqa: F401  (first: must run before numpy is imported)
+from model import (
+    _alloc,  # noqa: F401  (glibc keeps freed temporaries: no page faults per week)
+    _threads,  # noqa: F401  (must run before numpy is imported; _alloc imports no numpy)
+)
 
 try:
     __version__ = version("summit-sim")

@@ -25,7 +25,6 @@ def fire(
     bounds: Callable[[str], Bounds],
 ) -> list[str]:
     """Apply this week's events; return those that fired in row 0 (for the narrative)."""
-    s.cache.clear()  # events may change patrons' backing and alliance weights
     fired_first: list[str] = []
     for e, ev in enumerate(events):
         if ev.date is not None:
@@ -44,6 +43,8 @@ def fire(
         if not mask.any():
             continue
         s.fired[:, e] |= mask
+        for path in (*ev.set, *ev.add):
+            s.cache.invalidate(path)  # e.g. backing, alliance weights, saliences
         for path in ev.set:
             value = s.effects[f"events.{ev.id}.set.{path}"][mask]  # per row: worlds differ
             for arr, idx in s.cells(cast, path):

@@ -2,8 +2,8 @@
 (Friedkin–Johnsen compromise or probabilistic challenges), anchored to their stated positions.
 
 Ties: self, alliances, patronage (× backing), a principal and its public, and the principals'
-dialogue (× momentum). The static part changes only through events, so it is built once a week;
-only the dialogue tie is added every week.
+dialogue (× momentum). The static part changes only through events, so it is built again only
+after an event; only the dialogue tie is added every week (into a scratch array, in place).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def ties(s: State, cast: Cast) -> np.ndarray:
     """(R, A, A) influence ties this week."""
     if s.cache.static_ties is None:
         s.cache.static_ties = static_ties(s, cast)
-    t = s.cache.static_ties.copy()
+    t = s.buffer("ties", s.cache.static_ties.shape)
+    np.copyto(t, s.cache.static_ties)
     e, c = cast.engager, cast.counterpart
     talk = s.mp["dialogue_tie"] * s.momentum
     t[:, e, c] += talk
@@ -59,13 +60,17 @@ def exchange(s: State, cast: Cast, streams: Streams) -> None:
     """One week of influence: every actor moves part of the way to its target, anchored."""
     t = ties(s, cast)
     if s.rule is Rule.COMPROMISE:
-        target = rules.friedkin_johnsen_target(s.pos, t, s.sal, s.cap)
+        if s.cache.weights is None:  # capability × salience: changes only through events
+            s.cache.weights = s.cap[:, :, None] * s.sal
+        target = rules.friedkin_johnsen_target(
+            s.pos, t, s.sal, s.cap, weights=s.cache.weights, work=s.buffer("fj", s.pos.shape)
+        )
     else:
         A, K = s.pos.shape[1:]
         u = streams.uniform(CONTESTS, A, A, K)
         target, _ = rules.challenge_target(
             s.pos, s.sal, s.cap, t, u, s.mp["challenge_step"], s.mp["challenge_cost"]
         )
-    s.pos[:] = rules.anchored_update(
-        s.pos, s.pos0, target, susceptibility(s, cast), s.mp["influence_rate"]
+    rules.anchored_update(
+        s.pos, s.pos0, target, susceptibility(s, cast), s.mp["influence_rate"], out=s.pos
     )

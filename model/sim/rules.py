@@ -52,7 +52,15 @@ def loss(y: Array, ideal: Array, salience: Array) -> Array:
 
     L_i(y) = Σ_k s_ik |y_k − x_ik| / 100   (sums over the last axis)
     """
-    return total(salience * np.abs(y - ideal)) / SCALE
+    d = np.subtract(y, ideal)
+    np.abs(d, out=d)
+    if np.broadcast_shapes(d.shape, np.shape(salience)) == d.shape:
+        np.multiply(salience, d, out=d)  # in place: the same products, one temporary fewer
+    else:
+        d = salience * d
+    out = total(d)
+    out /= SCALE
+    return out
 
 
 def compromise(pos: Array, sal: Array, cap: Array) -> Array:
@@ -82,16 +90,29 @@ def influence_weights(ties: Array, sal: Array, cap: Array) -> Array:
     return np.where(den > 0, w / np.where(den > 0, den, 1.0), eye)
 
 
-def friedkin_johnsen_target(pos: Array, ties: Array, sal: Array, cap: Array) -> Array:
+def friedkin_johnsen_target(
+    pos: Array,
+    ties: Array,
+    sal: Array,
+    cap: Array,
+    *,
+    weights: Array | None = None,
+    work: Array | None = None,
+) -> Array:
     """Where the network pulls each actor: Σ_j W_ijk x_jk (Friedkin & Johnsen 1990), with W from
     `influence_weights`. Computed as two batched matrix products, T (c s x) / T (c s), so the
-    (R, A, A, K) weight array is never built: this is the model's hot path."""
-    w = cap[..., :, None] * sal  # (..., A, K)
-    num = ties @ (w * pos)
+    (R, A, A, K) weight array is never built: this is the model's hot path. ``weights``: c s if
+    the caller has it already (it changes only through events); ``work``: a scratch array of the
+    shape of ``pos`` for c s x. (One product of T with [c s x | c s] gives the same bits with one
+    call fewer, but the strided halves made the element-wise steps around it slower.)"""
+    w = cap[..., :, None] * sal if weights is None else weights  # (..., A, K)
+    wx = np.multiply(w, pos, out=None if work is None else work)
+    num = ties @ wx
     den = ties @ w
     cared = den > 0
     if cared.all():  # the usual case; the masked division below is several times slower
-        return num / den
+        fits = num.shape == np.broadcast_shapes(num.shape, den.shape)
+        return np.divide(num, den, out=num) if fits else num / den
     out = pos.copy()  # nobody tied to i cares about issue k: i stays where it is
     np.divide(num, den, out=out, where=cared)
     return out
@@ -151,22 +172,30 @@ def challenge_target(
 
 
 def anchored_update(
-    pos: Array, pos0: Array, target: Array, susceptibility: Array, rate: Array | float
+    pos: Array,
+    pos0: Array,
+    target: Array,
+    susceptibility: Array,
+    rate: Array | float,
+    out: Array | None = None,
 ) -> Array:
     """Friedkin–Johnsen anchoring, taken a share ``rate`` of the way per week.
 
     x(t+1) = x(t) + η [ λ ⊙ target + (1 − λ) ⊙ x(0) − x(t) ]
+
+    ``out``: where to write x(t+1); with ``out=pos`` the update is in place and ``target`` is
+    overwritten (used as scratch), so the week's hot path allocates nothing here.
     """
     lam = susceptibility[..., None]
     eta = np.asarray(rate)[..., None, None] if np.ndim(rate) else rate
     # goal = λ target + (1 − λ) x(0) = x(0) + λ (target − x(0)), computed in place (hot path)
-    step = target - pos0
+    step = np.subtract(target, pos0, out=target if out is pos else out)
     step *= lam
     step += pos0
     step -= pos
     step *= eta
     step += pos
-    return np.clip(step, 0.0, SCALE, out=step)
+    return np.clip(step, 0.0, SCALE, out=step if out is None else out)
 
 
 def bargain(pos: Array, sal: Array, cap: Array) -> Array:

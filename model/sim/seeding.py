@@ -72,16 +72,23 @@ class Streams:
         return gens
 
     def uniform(self, purpose: int, *tail: int) -> np.ndarray:
-        gens = self._generators(purpose)
-        return np.concatenate(
-            [g.random((BLOCK, *tail))[: b.size] for g, b in zip(gens, self.blocks, strict=True)]
-        )
+        return self._draw(purpose, tail, normal=False)
 
     def normal(self, purpose: int, *tail: int) -> np.ndarray:
+        return self._draw(purpose, tail, normal=True)
+
+    def _draw(self, purpose: int, tail: tuple[int, ...], normal: bool) -> np.ndarray:
+        """Each block's draws written straight into the stacked array (a full block fills its
+        rows in place: the same numbers as drawing a new array, without the copy)."""
         gens = self._generators(purpose)
-        return np.concatenate(
-            [
-                g.standard_normal((BLOCK, *tail))[: b.size]
-                for g, b in zip(gens, self.blocks, strict=True)
-            ]
-        )
+        out = np.empty((sum(b.size for b in self.blocks), *tail))
+        start = 0
+        for g, b in zip(gens, self.blocks, strict=True):
+            rows = out[start : start + b.size]
+            if b.size == BLOCK:
+                g.standard_normal(out=rows) if normal else g.random(out=rows)
+            else:
+                full = g.standard_normal((BLOCK, *tail)) if normal else g.random((BLOCK, *tail))
+                rows[...] = full[: b.size]
+            start += b.size
+        return out

@@ -28,16 +28,36 @@ Cells = list[tuple[np.ndarray, tuple[int, ...]]]
 
 @dataclass
 class WeekCache:
-    """What changes only through events (which fire first in a week): computed once a week."""
+    """What changes only through events: computed when first needed, and again only after an
+    event has changed what it is made of (`invalidate`, called by `events.fire` for each path an
+    event writes). At 10,000 rows some hazard event fires in some row nearly every week, but
+    rarely one that touches backing, alliance weights, capabilities or saliences."""
 
-    relief: dict[int, np.ndarray] = field(default_factory=dict)
-    shares: dict[int, np.ndarray] = field(default_factory=dict)
-    static_ties: np.ndarray | None = None
+    relief: dict[int, np.ndarray] = field(default_factory=dict)  # from patrons' backing
+    shares: dict[int, np.ndarray] = field(default_factory=dict)  # from alliance weights
+    static_ties: np.ndarray | None = None  # from alliance weights and backing
+    weights: np.ndarray | None = None  # (R, A, K) capability × salience: influence weights
 
     def clear(self) -> None:
         self.relief.clear()
         self.shares.clear()
         self.static_ties = None
+        self.weights = None
+
+    def invalidate(self, path: str) -> None:
+        """Forget what an event's write to ``path`` (a dotted path) may have changed."""
+        parts = path.split(".")
+        field_ = parts[2] if parts[0] == "actors" and len(parts) > 2 else ""
+        if parts[0] == "relations":
+            self.shares.clear()
+            self.static_ties = None
+        elif field_ == "backing":
+            self.relief.clear()
+            self.static_ties = None
+        elif field_ in ("salience", "capability"):
+            self.weights = None
+        elif parts[0] not in ("actors", "state", "model", "thresholds", "issues", "events"):
+            self.clear()  # a path this does not know: forget everything
 
 
 @dataclass
@@ -81,6 +101,9 @@ class State:
     effects: dict[str, np.ndarray] = field(default_factory=dict)
     gain0: dict[str, np.ndarray] = field(default_factory=dict)  # week-0 gain per principal
     cache: WeekCache = field(default_factory=WeekCache)
+    # scratch arrays the weekly stages overwrite in place (`buffer`), so the hot path does not
+    # allocate (and fault in) the same large temporaries every week; never read across stages
+    scratch: dict[tuple[str, tuple[int, ...]], np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -225,6 +248,14 @@ class State:
         if path == "state.threat":
             return [(self.threat, ())]
         raise KeyError(path)
+
+    def buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A scratch array of this shape, kept between weeks; its contents are stale."""
+        key = (name, shape)
+        buf = self.scratch.get(key)
+        if buf is None:
+            buf = self.scratch[key] = np.empty(shape)
+        return buf
 
     def param(self, name: str, actor: int) -> np.ndarray:
         """(R,) view of an actor's parameter (openness, tolerance, backing, …)."""

@@ -105,7 +105,7 @@ class SummitModel(mesa.Model):
         now = self.assess()
         momentum_before = self.state.momentum.copy()
         self.exchange_signals(record)
-        influence.exchange(self.state, self.cast, self.streams)
+        self.exchange_influence()
         self.consult(record)
         decision = self.decide(now, record)
         talks = self.negotiate(now, decision, record)
@@ -175,6 +175,10 @@ class SummitModel(mesa.Model):
                 for p in self.principal_list
             }
             record["momentum"] = float(self.state.momentum[0])
+
+    def exchange_influence(self) -> None:
+        """Positions move by the scenario's rule, anchored to the stated positions."""
+        influence.exchange(self.state, self.cast, self.streams)
 
     def consult(self, record: dict[str, Any]) -> None:
         """The engager consults its allies where the channel is open; support follows."""
