@@ -138,9 +138,22 @@ def _scratch(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("doc", [d for d in DOCS if any(s.kind != "file" for s in steps(d))],
-                         ids=lambda d: d.name)  # fmt: skip
+# The two longest pages run from their own test files, so that `pytest -n 2 --dist loadfile`
+# (make test) can run them beside the rest: tests/test_docs_readme.py, test_docs_experiments.py.
+OWN_FILES = {"README.md", "EXPERIMENTS.md"}
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [d for d in DOCS if d.name not in OWN_FILES and any(s.kind != "file" for s in steps(d))],
+    ids=lambda d: d.name,
+)
 def test_examples_run_as_written(doc: Path, tmp_path: Path) -> None:
+    check_doc(doc, tmp_path)
+
+
+def check_doc(doc: Path, tmp_path: Path) -> None:
+    """Run a page's examples in a scratch directory and compare what they print (module doc)."""
     cwd = _scratch(tmp_path)
     small: set[str] = set()  # batch directories written with SWEEP_RUNS
     for step in steps(doc):

@@ -67,6 +67,12 @@ def test_a_chunk_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
     assert res.failures == [] and int(res.summary.loc[0, "runs"]) == 2000
 
 
+def _ctrl_c_as_on_a_terminal() -> None:
+    """A process started from a background job or a test worker may inherit SIGINT ignored, and
+    Python then keeps ignoring it; a user's terminal delivers it: restore the default first."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("executor", ["local", "dask"])
 def test_ctrl_c_to_the_process_group_prints_no_traceback(tmp_path: Path, executor: str) -> None:
     if executor == "dask":
@@ -76,6 +82,7 @@ def test_ctrl_c_to_the_process_group_prints_no_traceback(tmp_path: Path, executo
         [*SUMMIT, "run", "--runs", "100000", "--chunk-runs", "250", "--workers", "2",
          "--executor", executor, "--out", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_ctrl_c_as_on_a_terminal,
     )  # fmt: skip
     status = out / "status.jsonl"
     deadline = time.time() + 180
