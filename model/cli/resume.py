@@ -57,16 +57,23 @@ def resume_run(
         scn = load_scenario(scenario)
         if scn.canonical_hash() != design.scenario.canonical_hash():
             clashes.append(f"SCENARIO {scenario} (batch: {design.scenario.name} as it was run)")
-    for name, mine, theirs in (
+    clashes += _option_clashes(
         ("runs", runs, design.replications),
         ("seed", seed, design.root_seed),
         ("chunk_runs", chunk_runs, design.chunk_runs),
         ("worlds", worlds, design.worlds),
-    ):
-        if given(name) and mine != theirs:
-            clashes.append(f"--{name.replace('_', '-')} {mine} (batch: {theirs})")
+    )
     _refuse(out, clashes)
     return design
+
+
+def _option_clashes(*options: tuple[str, Any, Any]) -> list[str]:
+    """Options typed on the command line whose value differs from the batch's."""
+    return [
+        f"--{name.replace('_', '-')} {mine} (batch: {theirs})"
+        for name, mine, theirs in options
+        if given(name) and mine != theirs
+    ]
 
 
 def resume_sweep(
@@ -76,12 +83,10 @@ def resume_sweep(
     m = _manifest(out, "sweep")
     design = design_from_manifest(out, m)
     clashes = [f"{name} (the design is the batch's)" for name in others]
-    for name, mine, theirs in (
+    clashes += _option_clashes(
         ("runs", runs, design.replications),
         ("seed", seed, design.root_seed),
         ("worlds", worlds, design.worlds),
-    ):
-        if given(name) and mine != theirs:
-            clashes.append(f"--{name} {mine} (batch: {theirs})")
+    )
     _refuse(out, clashes)
     return design, {k: v for k, v in m.items() if k == "experiment"}

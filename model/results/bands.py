@@ -123,18 +123,11 @@ def band(values: np.ndarray, noise: np.ndarray, total_var: float) -> tuple[float
 
 
 def ratio_ci(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
-    """95% normal interval of Σnum / Σden over clusters (worlds), linearised standard error
-    √(W/(W−1) Σ(num_w − r den_w)²) / Σden; clipped to [0, 1] (proportions and strain live
-    there), NaN with fewer than two worlds that have data."""
-    total = float(den.sum())
-    if total == 0:
+    """95% normal interval of Σnum / Σden over clusters (worlds), from `ratio_se`; clipped to
+    [0, 1] (proportions and strain live there), NaN with fewer than two worlds that have data."""
+    r, se = ratio_se(num, den)
+    if math.isnan(se):
         return float("nan"), float("nan")
-    r = float(num.sum()) / total
-    k = int(np.count_nonzero(den))
-    if k < 2:
-        return float("nan"), float("nan")
-    resid = num - r * den
-    se = math.sqrt(k / (k - 1) * float(np.square(resid).sum())) / total
     return max(0.0, r - Z95 * se), min(1.0, r + Z95 * se)
 
 
