@@ -25,6 +25,32 @@ def test_loss_is_salience_weighted_city_block() -> None:
     )
 
 
+def test_loss_on_views_and_broadcasts_matches_the_equation() -> None:
+    """The issue-by-issue loss (fast on (R, K) views of the state) gives, bit for bit, the
+    equation summed in issue order, for views, broadcast offers and every leading shape."""
+    pos, sal, _ = _table(r=40, a=5, k=3)
+    y = RNG.uniform(0, 100, (40, 3))
+
+    def equation(y: np.ndarray, x: np.ndarray, s: np.ndarray) -> np.ndarray:
+        d = np.abs(y - x) * s
+        out = d[..., 0].copy()
+        for k in range(1, d.shape[-1]):
+            out += d[..., k]
+        return out / rules.SCALE
+
+    cases = [
+        (pos[:, 0, :], pos[:, 2, :], sal[:, 2, :]),  # strided views, as the model passes them
+        (y[:, None, :], pos, sal),  # one offer against every actor
+        (y, pos[:, 1, :], sal[:, 1, :].copy()),
+        (pos[0, 0], pos[0, 1], sal[0, 1]),  # one replication
+    ]
+    for args in cases:
+        got, want = rules.loss(*args), equation(*args)
+        assert got.shape == want.shape
+        assert np.array_equal(got, want)
+    assert rules.loss(np.zeros((4, 0)), np.zeros((4, 0)), np.zeros((4, 0))).shape == (4,)
+
+
 def test_compromise_properties() -> None:
     """Unanimity, permutation invariance, capability scale invariance, zero salience = no say."""
     pos, sal, cap = _table()

@@ -51,14 +51,27 @@ def loss(y: Array, ideal: Array, salience: Array) -> Array:
     """Salience-weighted city-block distance of outcome ``y`` from an ideal point.
 
     L_i(y) = Σ_k s_ik |y_k − x_ik| / 100   (sums over the last axis)
+
+    Computed issue by issue on (..., ) slices: the operands are usually (R, K) views into the
+    (R, A, K) state, and numpy runs one inner loop per 3-long row on those (10,000 loops per
+    operation at 10,000 replications), but one loop per slice. Same operations in the same order
+    as |y − x| · s summed over k, so the same bits; measured 0.44 → 0.18 ms per call at
+    10,000 × 3 (docs/PERFORMANCE.md).
     """
-    d = np.subtract(y, ideal)
-    np.abs(d, out=d)
-    if np.broadcast_shapes(d.shape, np.shape(salience)) == d.shape:
-        np.multiply(salience, d, out=d)  # in place: the same products, one temporary fewer
-    else:
-        d = salience * d
-    out = total(d)
+    yb, xb, sb = np.broadcast_arrays(np.asarray(y), np.asarray(ideal), np.asarray(salience))
+    if yb.shape[-1] == 0:
+        return np.zeros(yb.shape[:-1])
+    if yb.ndim == 1:  # one replication, one actor: plain scalars
+        return np.asarray(sum(float(sb[k] * abs(yb[k] - xb[k])) for k in range(yb.size)) / SCALE)
+    out = np.subtract(yb[..., 0], xb[..., 0], dtype=float)
+    np.abs(out, out=out)
+    out *= sb[..., 0]
+    tmp = np.empty_like(out)
+    for k in range(1, yb.shape[-1]):
+        np.subtract(yb[..., k], xb[..., k], out=tmp)
+        np.abs(tmp, out=tmp)
+        tmp *= sb[..., k]
+        out += tmp
     out /= SCALE
     return out
 
