@@ -93,6 +93,24 @@ def test_friedkin_johnsen_anchoring_and_consensus() -> None:
     assert (x[:, 0] >= pos.min(axis=1) - 1e-9).all() and (x[:, 0] <= pos.max(axis=1) + 1e-9).all()
 
 
+def test_friedkin_johnsen_target_sparse_ties_and_layouts() -> None:
+    """Skipping actors with no tie (``tied``) changes no bit; the replication-innermost layout
+    the model stores gives the same bits as C order; both match the explicit weighted sum."""
+    pos, sal, cap = _table(r=30, a=6, k=3)
+    ties = RNG.uniform(0.1, 1, (30, 6, 6)) * (RNG.random((6, 6)) < 0.4)
+    ties[:, np.arange(6), np.arange(6)] = 1.0
+    tied = [np.flatnonzero((ties != 0).any(axis=0)[i]).tolist() for i in range(6)]
+    dense = rules.friedkin_johnsen_target(pos, ties, sal, cap)
+    sparse = rules.friedkin_johnsen_target(pos, ties, sal, cap, tied=tied)
+    assert np.array_equal(dense, sparse)
+    fortran = rules.friedkin_johnsen_target(
+        *(np.asfortranarray(a) for a in (pos, ties, sal, cap)), tied=tied
+    )
+    assert np.array_equal(dense, fortran)
+    explicit = np.einsum("rijk,rjk->rik", rules.influence_weights(ties, sal, cap), pos)
+    assert np.allclose(dense, explicit, rtol=1e-13, atol=0)
+
+
 def test_challenge_rule_properties() -> None:
     """Unanimity gives no move; a zero-salience actor wins no challenges it did not face;
     moves never overshoot the winner (positions stay in the hull of the positions)."""

@@ -20,7 +20,7 @@ from model.sim.state import State
 
 def static_ties(s: State, cast: Cast) -> np.ndarray:
     A = len(cast.actor_ids)
-    t = np.broadcast_to(np.eye(A), (s.R, A, A)).copy()
+    t = np.asfortranarray(np.broadcast_to(np.eye(A), (s.R, A, A)))
     for w, (i, j) in enumerate(cast.pairs):
         t[:, i, j] += s.rel_w[:, w]
         t[:, j, i] += s.rel_w[:, w]
@@ -35,10 +35,20 @@ def static_ties(s: State, cast: Cast) -> np.ndarray:
     return t
 
 
+def tie_pattern(static: np.ndarray, cast: Cast) -> list[list[int]]:
+    """Per actor i, the actors j (ascending) with a tie to i in some replication: the static
+    ties' nonzeros and the principals' dialogue. The influence sums skip the rest."""
+    nz = (static != 0).any(axis=0)
+    e, c = cast.engager, cast.counterpart
+    nz[e, c] = nz[c, e] = True
+    return [np.flatnonzero(row).tolist() for row in nz]
+
+
 def ties(s: State, cast: Cast) -> np.ndarray:
     """(R, A, A) influence ties this week."""
     if s.cache.static_ties is None:
         s.cache.static_ties = static_ties(s, cast)
+        s.cache.tied = tie_pattern(s.cache.static_ties, cast)
     t = s.buffer("ties", s.cache.static_ties.shape)
     np.copyto(t, s.cache.static_ties)
     e, c = cast.engager, cast.counterpart
@@ -63,7 +73,13 @@ def exchange(s: State, cast: Cast, streams: Streams) -> None:
         if s.cache.weights is None:  # capability × salience: changes only through events
             s.cache.weights = s.cap[:, :, None] * s.sal
         target = rules.friedkin_johnsen_target(
-            s.pos, t, s.sal, s.cap, weights=s.cache.weights, work=s.buffer("fj", s.pos.shape)
+            s.pos,
+            t,
+            s.sal,
+            s.cap,
+            weights=s.cache.weights,
+            work=s.buffer("fj", s.pos.shape),
+            tied=s.cache.tied,
         )
     else:
         A, K = s.pos.shape[1:]

@@ -8,6 +8,8 @@ tests call the same code. docs/MODEL.md states each rule as an equation with its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -111,17 +113,34 @@ def friedkin_johnsen_target(
     *,
     weights: Array | None = None,
     work: Array | None = None,
+    tied: Sequence[Sequence[int]] | None = None,
 ) -> Array:
     """Where the network pulls each actor: Σ_j W_ijk x_jk (Friedkin & Johnsen 1990), with W from
-    `influence_weights`. Computed as two batched matrix products, T (c s x) / T (c s), so the
-    (R, A, A, K) weight array is never built: this is the model's hot path. ``weights``: c s if
-    the caller has it already (it changes only through events); ``work``: a scratch array of the
-    shape of ``pos`` for c s x. (One product of T with [c s x | c s] gives the same bits with one
-    call fewer, but the strided halves made the element-wise steps around it slower.)"""
+    `influence_weights`, computed as T (c s x) / T (c s) so that the (R, A, A, K) weight array
+    is never built: this is the model's hot path.
+
+    The sums over j run as slice products in the order j = 0, 1, …, over the replication
+    axis: with the state stored replication-innermost (`State`), each is one long loop, where a
+    batched 7 × 7 matrix product per replication paid BLAS's call overhead 10,000 times a week
+    (docs/PERFORMANCE.md). ``tied[i]``: the actors j that can have a tie to i (the others are
+    skipped; a zero tie adds exactly nothing). ``weights``: c s if the caller has it already (it
+    changes only through events); ``work``: a scratch array of the shape of ``pos`` for c s x."""
     w = cap[..., :, None] * sal if weights is None else weights  # (..., A, K)
     wx = np.multiply(w, pos, out=None if work is None else work)
-    num = ties @ wx
-    den = ties @ w
+    A = pos.shape[-2]
+    num = np.zeros_like(pos)
+    den = np.zeros_like(pos)
+    tmp = np.empty_like(pos[..., 0, :])
+    for i in range(A):
+        ni, di = num[..., i, :], den[..., i, :]
+        for n, j in enumerate(range(A) if tied is None else tied[i]):
+            t = ties[..., i, j, None]
+            np.multiply(t, wx[..., j, :], out=ni if n == 0 else tmp)
+            if n:
+                ni += tmp
+            np.multiply(t, w[..., j, :], out=di if n == 0 else tmp)
+            if n:
+                di += tmp
     cared = den > 0
     if cared.all():  # the usual case; the masked division below is several times slower
         fits = num.shape == np.broadcast_shapes(num.shape, den.shape)

@@ -36,12 +36,14 @@ class WeekCache:
     relief: dict[int, np.ndarray] = field(default_factory=dict)  # from patrons' backing
     shares: dict[int, np.ndarray] = field(default_factory=dict)  # from alliance weights
     static_ties: np.ndarray | None = None  # from alliance weights and backing
+    tied: list[list[int]] | None = None  # per actor i, the j with a tie to i (from static_ties)
     weights: np.ndarray | None = None  # (R, A, K) capability × salience: influence weights
 
     def clear(self) -> None:
         self.relief.clear()
         self.shares.clear()
         self.static_ties = None
+        self.tied = None
         self.weights = None
 
     def invalidate(self, path: str) -> None:
@@ -179,9 +181,10 @@ class State:
                 for target, value in table.items()
             },
         )
+        s._replication_innermost()
         s._override(scn, cast, overrides)
         s.momentum[:] = s.mp["initial_momentum"]  # after overrides: it is sweepable
-        s.pos0 = s.pos.copy()
+        s.pos0 = s.pos.copy(order="K")
         e = cast.engager
         for i, a in enumerate(cast.allies[e]):
             s.stance_loss[:, i] = rules.loss(s.pos[:, e, :], s.pos[:, a, :], s.sal[:, a, :])
@@ -192,6 +195,16 @@ class State:
         shock = streams.normal(RESOLVE, len(who)) * s.mp["resolve_noise"][:, None]
         mv[:, who] += shock
         return s
+
+    def _replication_innermost(self) -> None:
+        """Store every per-actor, per-issue and per-pair array with the replication axis
+        innermost in memory (Fortran order), keeping its (R, ...) shape."""
+        for name in ("pos", "sal", "cap", "status_quo", "rel_w", "ev_hazard", "ev_prob",
+                     "stance_loss", "offer", "deal", "strain_pairs", "strain_pair_peak",
+                     "strain_path", "bypassed", "fired"):  # fmt: skip
+            setattr(self, name, np.asfortranarray(getattr(self, name)))
+        for name, arr in self.actor_param.items():
+            self.actor_param[name] = np.asfortranarray(arr)
 
     def _override(self, scn: Scenario, cast: Cast, overrides: Mapping[str, Any]) -> None:
         all_bounds = {**scn.all_bounds(), **scn.effect_bounds()} if overrides else {}
@@ -254,7 +267,7 @@ class State:
         key = (name, shape)
         buf = self.scratch.get(key)
         if buf is None:
-            buf = self.scratch[key] = np.empty(shape)
+            buf = self.scratch[key] = np.empty(shape, order="F")
         return buf
 
     def param(self, name: str, actor: int) -> np.ndarray:
