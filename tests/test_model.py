@@ -10,7 +10,15 @@ import pytest
 from model.scenario import load_scenario
 from model.sim.assessment import relief
 from model.sim.influence import susceptibility
-from model.sim.seeding import BLOCK, Block, blocks_for
+from model.sim.seeding import (
+    AHEAD_WEEKS,
+    BLOCK,
+    CONTESTS,
+    SIGNALS,
+    Block,
+    Streams,
+    blocks_for,
+)
 from model.sim.summit import SummitModel
 
 CONTRACT_COLUMNS = [
@@ -64,6 +72,33 @@ def test_stream_depends_only_on_point_and_replication() -> None:
     p3 = big_df[big_df.point == 3]["summit_week"].to_numpy()
     p0 = big_df[(big_df.point == 0) & (big_df.replication < BLOCK)]["summit_week"].to_numpy()
     assert not np.array_equal(p3, p0, equal_nan=True)
+
+
+def test_draws_made_weeks_ahead_are_the_weekly_draws() -> None:
+    """Streams draw several weeks at a time; week w's numbers must be what a fresh generator
+    of the block gives on its w-th draw of (BLOCK, *tail), for full and partial blocks, past the
+    look-ahead, and for a purpose too large to draw ahead (the challenge rule's contests)."""
+    blocks = [Block(0, 0, BLOCK), Block(2, 5, 17)]
+    streams = Streams(9, blocks)
+    weeks = AHEAD_WEEKS + 3
+    got = [streams.normal(SIGNALS, 2) for _ in range(weeks)]
+    big_tail = (40, 40, 3)  # 10⁶ numbers a week: more than the look-ahead allows
+    big = [streams.uniform(CONTESTS, *big_tail) for _ in range(2)]
+    for b, lo, hi in ((blocks[0], 0, BLOCK), (blocks[1], BLOCK, BLOCK + 17)):
+
+        def fresh(purpose: int, b: Block = b) -> np.random.Generator:
+            key = (b.point, b.block, purpose)
+            return np.random.default_rng(np.random.SeedSequence(9, spawn_key=key))
+
+        g = fresh(SIGNALS)
+        for w in range(weeks):
+            want = g.standard_normal((BLOCK, 2))[: hi - lo]
+            assert np.array_equal(got[w][lo:hi], want)
+        g = fresh(CONTESTS)
+        for w in range(2):
+            assert np.array_equal(big[w][lo:hi], g.random((BLOCK, *big_tail))[: hi - lo])
+    with pytest.raises(RuntimeError):
+        streams.uniform(SIGNALS, 2)  # a purpose draws one kind of numbers
 
 
 def test_common_random_numbers_across_scenarios() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from model.sim import rules
 from model.sim.cast import Cast
-from model.sim.state import State
+from model.sim.state import State, columns
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def relief(s: State, cast: Cast, principal: int) -> np.ndarray:
     if not patrons:
         value = np.zeros(s.R)
     else:
-        backing = np.stack([s.param("backing", p) for p in patrons], axis=-1)
+        backing = columns([s.param("backing", p) for p in patrons])
         value = rules.isolation_relief(backing)
     s.cache.relief[principal] = value
     return value
@@ -42,22 +42,20 @@ def relief(s: State, cast: Cast, principal: int) -> np.ndarray:
 
 def expected_deal(s: State, cast: Cast) -> np.ndarray:
     """The deal the principals expect a summit to produce now, (R, K_negotiated)."""
-    ix = np.array(cast.principals)
-    cap = s.cap[:, ix] * np.stack(
-        [1.0 + s.mp["backing_power"] * relief(s, cast, p) for p in cast.principals], axis=-1
+    cap = columns(
+        [s.cap[:, p] * (1.0 + s.mp["backing_power"] * relief(s, cast, p)) for p in cast.principals]
     )
-    pos = s.pos[:, ix[:, None], cast.neg]
-    sal = s.sal[:, ix[:, None], cast.neg]
+    pos = s.block(s.pos, cast.principals, cast.neg)
+    sal = s.block(s.sal, cast.principals, cast.neg)
     return rules.bargain(pos, sal, cap)
 
 
 def ratify_chance(s: State, cast: Cast, y: np.ndarray) -> np.ndarray:
     """Both principals' estimate that every ratifier accepts ``y``."""
     scale = np.maximum(s.mp["bargain_noise"], 1.0)[:, None] / rules.SCALE
-    ix = np.array(cast.ratifiers)
-    tol = s.actor_param["tolerance"][:, ix]
-    pos = s.pos[:, ix[:, None], cast.neg]
-    sal = s.sal[:, ix[:, None], cast.neg]
+    tol = columns([s.param("tolerance", r) for r in cast.ratifiers])
+    pos = s.block(s.pos, cast.ratifiers, cast.neg)
+    sal = s.block(s.sal, cast.ratifiers, cast.neg)
     return rules.product(rules.ratify_probability(y[:, None, :], pos, sal, tol, scale))
 
 
@@ -80,7 +78,7 @@ def ties_with(s: State, cast: Cast, principal: int) -> np.ndarray:
         for r in relations:
             w = w + s.rel_w[:, r]
         cols.append(w)
-    return np.stack(cols, axis=-1)
+    return columns(cols)
 
 
 def ally_shares(s: State, cast: Cast, principal: int) -> np.ndarray:
@@ -109,7 +107,7 @@ def engager_strain(s: State, cast: Cast) -> np.ndarray:
         for r in relations:
             col = np.maximum(col, s.strain_pairs[:, r])
         cols.append(col)
-    return np.stack(cols, axis=-1) if cols else np.zeros((s.R, 0))
+    return columns(cols) if cols else np.zeros((s.R, 0))
 
 
 def strain_cost(s: State, cast: Cast) -> np.ndarray:

@@ -45,22 +45,24 @@ def tie_pattern(static: np.ndarray, cast: Cast) -> list[list[int]]:
 
 
 def ties(s: State, cast: Cast) -> np.ndarray:
-    """(R, A, A) influence ties this week."""
+    """(R, A, A) influence ties this week: the static ties (rebuilt only after an event changed
+    them) with the dialogue tie written into its two cells, the only ones that move weekly."""
     if s.cache.static_ties is None:
         s.cache.static_ties = static_ties(s, cast)
         s.cache.tied = tie_pattern(s.cache.static_ties, cast)
-    t = s.buffer("ties", s.cache.static_ties.shape)
-    np.copyto(t, s.cache.static_ties)
+        s.cache.week_ties = s.cache.static_ties.copy(order="K")
+    static, t = s.cache.static_ties, s.cache.week_ties
+    assert t is not None
     e, c = cast.engager, cast.counterpart
     talk = s.mp["dialogue_tie"] * s.momentum
-    t[:, e, c] += talk
-    t[:, c, e] += talk
+    np.add(static[:, e, c], talk, out=t[:, e, c])
+    np.add(static[:, c, e], talk, out=t[:, c, e])
     return t
 
 
 def susceptibility(s: State, cast: Cast) -> np.ndarray:
     """(R, A): 1 − stubbornness; a backed principal is harder to move (÷ (1 + β_S B))."""
-    lam = 1.0 - s.actor_param["stubbornness"].copy()
+    lam = np.subtract(1.0, s.actor_param["stubbornness"])  # a new array, in the state's layout
     for p in cast.principals:
         lam[:, p] /= 1.0 + s.mp["backing_resolve"] * relief(s, cast, p)
     return lam

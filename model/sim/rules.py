@@ -128,11 +128,13 @@ def friedkin_johnsen_target(
     w = cap[..., :, None] * sal if weights is None else weights  # (..., A, K)
     wx = np.multiply(w, pos, out=None if work is None else work)
     A = pos.shape[-2]
-    num = np.zeros_like(pos)
-    den = np.zeros_like(pos)
+    num = np.empty_like(pos)
+    den = np.empty_like(pos)
     tmp = np.empty_like(pos[..., 0, :])
     for i in range(A):
         ni, di = num[..., i, :], den[..., i, :]
+        ni.fill(0.0)  # overwritten by the first term; stays 0 for an actor with no ties
+        di.fill(0.0)
         for n, j in enumerate(range(A) if tied is None else tied[i]):
             t = ties[..., i, j, None]
             np.multiply(t, wx[..., j, :], out=ni if n == 0 else tmp)
@@ -145,7 +147,7 @@ def friedkin_johnsen_target(
     if cared.all():  # the usual case; the masked division below is several times slower
         fits = num.shape == np.broadcast_shapes(num.shape, den.shape)
         return np.divide(num, den, out=num) if fits else num / den
-    out = pos.copy()  # nobody tied to i cares about issue k: i stays where it is
+    out = pos.copy(order="K")  # nobody tied to i cares about issue k: i stays where it is
     np.divide(num, den, out=out, where=cared)
     return out
 

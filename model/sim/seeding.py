@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 BLOCK = 250  # replications per seeding block: part of the reproducibility contract, never change
+AHEAD_WEEKS = 8  # a purpose's draws are made this many weeks at a time …
+AHEAD_BYTES = 4 << 20  # … unless that would take more memory than this (then fewer weeks)
 
 # Fixed purpose keys; events use 1000 + crc32(id) so adding an event shifts no other stream.
 SIGNALS, DECISIONS, BARGAIN, CONTESTS, RESOLVE = 0, 1, 2, 3, 4
@@ -58,6 +60,7 @@ class Streams:
         self.root_seed = int(root_seed)
         self.blocks = list(blocks)
         self._gens: dict[int, list[np.random.Generator]] = {}
+        self._ahead: dict[int, _Ahead] = {}
 
     def _generators(self, purpose: int) -> list[np.random.Generator]:
         gens = self._gens.get(purpose)
@@ -78,17 +81,41 @@ class Streams:
         return self._draw(purpose, tail, normal=True)
 
     def _draw(self, purpose: int, tail: tuple[int, ...], normal: bool) -> np.ndarray:
-        """Each block's draws written straight into the stacked array (a full block fills its
-        rows in place: the same numbers as drawing a new array, without the copy)."""
-        gens = self._generators(purpose)
-        out = np.empty((sum(b.size for b in self.blocks), *tail))
-        start = 0
-        for g, b in zip(gens, self.blocks, strict=True):
-            rows = out[start : start + b.size]
-            if b.size == BLOCK:
-                g.standard_normal(out=rows) if normal else g.random(out=rows)
-            else:
-                full = g.standard_normal((BLOCK, *tail)) if normal else g.random((BLOCK, *tail))
-                rows[...] = full[: b.size]
-            start += b.size
+        """The next (R, *tail) draws of a purpose. A purpose draws the same shape every time it
+        is used (once a week, or once in a dated event's week), so its draws are made several
+        weeks at a time, one call per block (`_fill`), and served a week at a time as views:
+        a Generator's numbers come in sequence, so drawing (n, BLOCK, *tail) at once gives what
+        n draws of (BLOCK, *tail) give, in the same order (the tests compare against that)."""
+        ahead = self._ahead.get(purpose)
+        if ahead is not None and ahead.kind != (tail, normal):
+            raise RuntimeError(f"stream {purpose} drawn as {(tail, normal)} after {ahead.kind}")
+        if ahead is None or ahead.next == len(ahead.draws):
+            ahead = self._ahead[purpose] = _Ahead((tail, normal), self._fill(purpose, tail, normal))
+        out = ahead.draws[ahead.next]
+        ahead.next += 1
         return out
+
+    def _fill(self, purpose: int, tail: tuple[int, ...], normal: bool) -> np.ndarray:
+        """(weeks, R, *tail): each block's next draws, a full BLOCK of rows per week of which
+        the first ``size`` are kept (a partial block sees what the same rows see in a larger
+        batch)."""
+        rows = sum(b.size for b in self.blocks)
+        per_week = 8 * max(rows, 1) * int(np.prod(tail, dtype=np.int64))
+        weeks = max(1, min(AHEAD_WEEKS, AHEAD_BYTES // per_week))
+        draws = np.empty((weeks, rows, *tail))
+        start = 0
+        for g, b in zip(self._generators(purpose), self.blocks, strict=True):
+            shape = (weeks, BLOCK, *tail)
+            full = g.standard_normal(shape) if normal else g.random(shape)
+            draws[:, start : start + b.size] = full[:, : b.size]
+            start += b.size
+        return draws
+
+
+@dataclass
+class _Ahead:
+    """A purpose's draws made ahead: ``draws[next]`` is the next week's."""
+
+    kind: tuple[tuple[int, ...], bool]  # (tail, normal): what the purpose draws
+    draws: np.ndarray
+    next: int = 0

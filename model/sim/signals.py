@@ -9,7 +9,7 @@ import numpy as np
 from model.sim import rules
 from model.sim.assessment import ally_shares
 from model.sim.cast import Cast
-from model.sim.state import State
+from model.sim.state import State, columns
 
 
 def coordination(s: State, cast: Cast) -> np.ndarray:
@@ -17,7 +17,7 @@ def coordination(s: State, cast: Cast) -> np.ndarray:
     allies = cast.allies[cast.engager]
     if not allies:
         return np.ones(s.R)
-    consulted = np.stack([s.param("consulted", a) for a in allies], axis=-1)
+    consulted = columns([s.param("consulted", a) for a in allies])
     return rules.total(ally_shares(s, cast, cast.engager) * consulted)
 
 

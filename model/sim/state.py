@@ -8,7 +8,7 @@ cells behind a dotted path such as ``actors.ROK.openness`` or ``model.alliance_c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,13 @@ CHECKPOINT = 4  # weeks between the recorded points of the strain path (strain_w
 Cells = list[tuple[np.ndarray, tuple[int, ...]]]
 
 
+def columns(cols: Sequence[np.ndarray]) -> np.ndarray:
+    """(R, n) array of n (R,) columns, stored replication-innermost like the state (np.stack
+    along the last axis would store it the other way, and every step mixing the two would run
+    one n-long loop per replication)."""
+    return np.stack(cols, axis=0).T
+
+
 @dataclass
 class WeekCache:
     """What changes only through events: computed when first needed, and again only after an
@@ -37,6 +44,7 @@ class WeekCache:
     shares: dict[int, np.ndarray] = field(default_factory=dict)  # from alliance weights
     static_ties: np.ndarray | None = None  # from alliance weights and backing
     tied: list[list[int]] | None = None  # per actor i, the j with a tie to i (from static_ties)
+    week_ties: np.ndarray | None = None  # static_ties + this week's dialogue tie (`ties`)
     weights: np.ndarray | None = None  # (R, A, K) capability × salience: influence weights
 
     def clear(self) -> None:
@@ -44,6 +52,7 @@ class WeekCache:
         self.shares.clear()
         self.static_ties = None
         self.tied = None
+        self.week_ties = None
         self.weights = None
 
     def invalidate(self, path: str) -> None:
@@ -269,6 +278,15 @@ class State:
         if buf is None:
             buf = self.scratch[key] = np.empty(shape, order="F")
         return buf
+
+    def block(self, arr: np.ndarray, actors: Sequence[int], issues: Sequence[int]) -> np.ndarray:
+        """(R, len(actors), len(issues)) copy of ``arr[:, actors][:, :, issues]`` (positions or
+        saliences), replication-innermost, built from contiguous (R,) columns."""
+        out = np.empty((self.R, len(actors), len(issues)), order="F")
+        for a, i in enumerate(actors):
+            for b, k in enumerate(issues):
+                out[:, a, b] = arr[:, i, k]
+        return out
 
     def param(self, name: str, actor: int) -> np.ndarray:
         """(R,) view of an actor's parameter (openness, tolerance, backing, …)."""

@@ -29,7 +29,7 @@ from model.sim.events import fire
 from model.sim.negotiation import Negotiation, negotiate
 from model.sim.outcomes import OutcomeNames, outcome_columns
 from model.sim.seeding import BARGAIN, DECISIONS, SIGNALS, Block, Streams, blocks_for
-from model.sim.state import State
+from model.sim.state import State, columns
 
 
 class SummitModel(mesa.Model):
@@ -151,7 +151,7 @@ class SummitModel(mesa.Model):
         for p in self.principal_list:
             allies = self.allies_of[p.actor_id]
             support[p.index] = (
-                np.stack([a.assess(p) for a in allies], axis=-1) if allies else np.ones((s.R, 0))
+                columns([a.assess(p) for a in allies]) if allies else np.ones((s.R, 0))
             )
         now = Assessment(deal, ratify_chance(s, cast, deal), support)
         for p in self.principal_list:
@@ -161,7 +161,7 @@ class SummitModel(mesa.Model):
     def exchange_signals(self, record: dict[str, Any]) -> None:
         """Both principals weigh the summit and signal; preparation (momentum) builds or decays."""
         noise = self.streams.normal(SIGNALS, 2) * self.state.mp["signal_noise"][:, None]
-        sent = np.stack([p.signal(noise[:, i]) for i, p in enumerate(self.principal_list)], -1)
+        sent = columns([p.signal(noise[:, i]) for i, p in enumerate(self.principal_list)])
         if self.week == 0:
             self.state.gain0 = {p.actor_id: p.gain.copy() for p in self.principal_list}
         signals.prepare(self.state, self.cast, sent)
