@@ -279,7 +279,9 @@ class State:
             buf = self.scratch[key] = np.empty(shape, order="F")
         return buf
 
-    def block(self, arr: np.ndarray, actors: Sequence[int], issues: Sequence[int]) -> np.ndarray:
+    def block(
+        self, arr: np.ndarray, actors: Sequence[int], issues: Sequence[int] | np.ndarray
+    ) -> np.ndarray:
         """(R, len(actors), len(issues)) copy of ``arr[:, actors][:, :, issues]`` (positions or
         saliences), replication-innermost, built from contiguous (R,) columns."""
         out = np.empty((self.R, len(actors), len(issues)), order="F")
