@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -231,3 +233,46 @@ def test_every_parameter_can_vary_by_row(rule: str) -> None:
     m = SummitModel(scn, blocks=blocks_for(0, 500), root_seed=1, overrides=overrides)
     df = pd.DataFrame(m.run().outcomes())
     assert df["strain"].between(0, 1).all() and np.isfinite(df["gain0_jpn"]).all()
+
+
+def test_week_caches_follow_every_event_write(tmp_path: Path) -> None:
+    """What the week caches keep (influence weights c·s, static ties, the tie pattern,
+    patrons' relief, alliance shares) equals a fresh computation every week of a run in which
+    events write saliences, backing, alliance weights and capabilities in some rows."""
+    from model.sim import influence
+    from model.sim.assessment import ally_shares
+
+    variant = tmp_path / "shaken.toml"
+    variant.write_text(
+        'base = "baseline-2024"\n[meta]\nname = "shaken"\ntitle = "t"\ndescription = "d"\n'
+        + "".join(
+            f'[[events]]\nid = "e{i}"\nwhat = "w"\nhazard = 0.02\nadd = {{ "{path}" = {d} }}\n'
+            for i, (path, d) in enumerate(
+                [
+                    ("actors.CHN.backing", 0.2),
+                    ("relations.JPN-ROK.weight", -0.3),
+                    ("actors.US.capability", 0.5),
+                    ("actors.ROK.salience.alliance", -0.2),
+                ]
+            )
+        )
+    )
+    m = SummitModel(load_scenario(variant), blocks=blocks_for(0, 1000), root_seed=5)
+    s, cast = m.state, m.cast
+    while m.running:
+        m.step()
+        if s.cache.weights is not None and not s.cache.stale_weights:
+            assert np.array_equal(s.cache.weights, s.cap[:, :, None] * s.sal)
+        if s.cache.static_ties is not None:
+            fresh = influence.static_ties(s, cast)
+            assert np.array_equal(s.cache.static_ties, fresh)
+            assert s.cache.tied == influence.tie_pattern(fresh, cast)
+        for p, cached in list(s.cache.relief.items()):
+            s.cache.relief.pop(p)
+            assert np.array_equal(cached, relief(s, cast, p))
+        for p, cached in list(s.cache.shares.items()):
+            s.cache.shares.pop(p)
+            assert np.array_equal(cached, ally_shares(s, cast, p))
+    ids = [e.id for e in m.events]
+    fired = s.fired.sum(axis=0)
+    assert all(fired[ids.index(f"e{i}")] > 100 for i in range(4))  # every write happened

@@ -133,9 +133,11 @@ def friedkin_johnsen_target(
     tmp = np.empty_like(pos[..., 0, :])
     for i in range(A):
         ni, di = num[..., i, :], den[..., i, :]
-        ni.fill(0.0)  # overwritten by the first term; stays 0 for an actor with no ties
-        di.fill(0.0)
-        for n, j in enumerate(range(A) if tied is None else tied[i]):
+        js = range(A) if tied is None else tied[i]
+        if not js:  # no ties at all (the self-tie is zero too): i is pulled nowhere
+            ni.fill(0.0)
+            di.fill(0.0)
+        for n, j in enumerate(js):
             t = ties[..., i, j, None]
             np.multiply(t, wx[..., j, :], out=ni if n == 0 else tmp)
             if n:

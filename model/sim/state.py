@@ -46,6 +46,7 @@ class WeekCache:
     tied: list[list[int]] | None = None  # per actor i, the j with a tie to i (from static_ties)
     week_ties: np.ndarray | None = None  # static_ties + this week's dialogue tie (`ties`)
     weights: np.ndarray | None = None  # (R, A, K) capability × salience: influence weights
+    stale_weights: set[str] = field(default_factory=set)  # actors whose row of weights is old
 
     def clear(self) -> None:
         self.relief.clear()
@@ -54,6 +55,7 @@ class WeekCache:
         self.tied = None
         self.week_ties = None
         self.weights = None
+        self.stale_weights.clear()
 
     def invalidate(self, path: str) -> None:
         """Forget what an event's write to ``path`` (a dotted path) may have changed."""
@@ -66,7 +68,8 @@ class WeekCache:
             self.relief.clear()
             self.static_ties = None
         elif field_ in ("salience", "capability"):
-            self.weights = None
+            self.stale_weights.add(parts[1])  # that actor's row only (a public's salience
+            # moves in some row nearly every week in the baseline)
         elif parts[0] not in ("actors", "state", "model", "thresholds", "issues", "events"):
             self.clear()  # a path this does not know: forget everything
 
