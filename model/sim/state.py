@@ -76,7 +76,14 @@ class WeekCache:
 
 @dataclass
 class State:
-    """Arrays of R replications in lockstep. (R, A, K): actors × issues; (R, A): per actor."""
+    """Arrays of R replications in lockstep. (R, A, K): actors × issues; (R, A): per actor.
+
+    Every array has the replication axis first in its shape and innermost in memory (Fortran
+    order, `_replication_innermost`): a stage's slice such as ``pos[:, i, :]`` or
+    ``param("tolerance", a)`` then walks R consecutive numbers, and numpy runs one long loop
+    per slice instead of one 3-long loop per replication (docs/PERFORMANCE.md, round 2).
+    Arrays a stage builds for itself keep that order: `block`, `columns`, ``empty_like``.
+    """
 
     R: int
     rule: Rule
