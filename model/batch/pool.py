@@ -17,11 +17,12 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
+from typing import Any
 
 import pandas as pd
 
 from model.batch.design import Chunk, Design
-from model.batch.store import DirectorySink, MemorySink
+from model.batch.store import DirectorySink, Encoded, MemorySink, encode_shard
 
 MAX_ATTEMPTS = 3  # runs of a chunk alone whose worker died, before it is recorded as failed
 Task = Callable[[Design, Chunk], pd.DataFrame]
@@ -30,6 +31,11 @@ Task = Callable[[Design, Chunk], pd.DataFrame]
 def _quiet_worker() -> None:
     """Ctrl-C is the submitting process's business: a worker neither stops nor prints."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_encoded(task: Task, design: Design, chunk: Chunk, issues: tuple[str, ...]) -> Encoded:
+    """Run a chunk and encode its shard in the worker (see `store.Encoded`)."""
+    return encode_shard(task(design, chunk), issues)
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -63,7 +69,8 @@ def run_in_pool(
     todo = deque(chunks)
     suspects: deque[Chunk] = deque()  # in flight when a worker died: run again, one at a time
     deaths: dict[int, int] = {}  # chunk id → times its worker died while it ran alone
-    pending: dict[Future[pd.DataFrame], tuple[Chunk, float]] = {}
+    # a chunk's rows (a DataFrame), or with a DirectorySink its encoded shard (Encoded)
+    pending: dict[Future[Any], tuple[Chunk, float]] = {}
     limit = 2 * workers  # bounded in flight: memory does not grow with the batch
     pool = _new_pool(workers)
 
@@ -73,7 +80,12 @@ def run_in_pool(
 
     def submit(queue: deque[Chunk]) -> None:
         c = queue[0]
-        pending[pool.submit(task, design, c)] = (c, time.perf_counter())
+        fut: Future[Any]
+        if isinstance(sink, DirectorySink):  # the worker encodes the shard; we save bytes
+            fut = pool.submit(_run_encoded, task, design, c, sink.issues)
+        else:
+            fut = pool.submit(task, design, c)
+        pending[fut] = (c, time.perf_counter())
         queue.popleft()  # only once submitted: a broken pool refuses it, and it stays queued
 
     try:

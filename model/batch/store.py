@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,27 @@ import pyarrow.parquet as pq
 from model.batch.design import Chunk, Design
 from model.errors import ExperimentError, problem
 from model.results.columns import run_entry
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A chunk's Parquet shard, encoded where the chunk ran (a pool worker), so the one writer
+    only saves bytes: encoding is most of a shard's cost, and in the writer it ran on a core
+    the workers needed."""
+
+    data: bytes
+    rows: int
+
+
+def encode_shard(df: pd.DataFrame, issues: tuple[str, ...] = ()) -> Encoded:
+    """A chunk's rows as the bytes of its shard, each field described in the schema
+    (`model.results.columns.run_entry`); the same bytes as writing the table to a file."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    fields = [f.with_metadata(run_entry(f.name, issues)) for f in table.schema]
+    table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf)
+    return Encoded(buf.getvalue().to_pybytes(), len(df))
 
 
 class MemorySink:
@@ -100,19 +122,18 @@ class DirectorySink:
                 bad.append(cid)
         return bad
 
-    def write(self, chunk: Chunk, df: pd.DataFrame, seconds: float) -> None:
+    def write(self, chunk: Chunk, df: pd.DataFrame | Encoded, seconds: float) -> None:
+        """Save a finished chunk's shard (rows, or a shard a worker encoded: `encode_shard`)."""
+        shard = df if isinstance(df, Encoded) else encode_shard(df, self.issues)
         path = self.shard(chunk.id)
         tmp = path.with_name(f".{path.name}.tmp")  # hidden: never part of the dataset
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        fields = [f.with_metadata(run_entry(f.name, self.issues)) for f in table.schema]
-        table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
         try:
-            pq.write_table(table, tmp)
+            tmp.write_bytes(shard.data)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        self._log({"chunk": chunk.id, "ok": True, "rows": len(df), "seconds": round(seconds, 3)})
+        self._log({"chunk": chunk.id, "ok": True, "rows": shard.rows, "seconds": round(seconds, 3)})
 
     def fail(self, chunk: Chunk, error: str) -> None:
         points = sorted({b.point for b in chunk.blocks})
