@@ -74,10 +74,10 @@ def exchange(s: State, cast: Cast, streams: Streams) -> None:
     if s.rule is Rule.COMPROMISE:
         if s.cache.weights is None:  # capability × salience: changes only through events
             s.cache.weights = s.cap[:, :, None] * s.sal
-            s.cache.stale_weights.clear()
-        for actor in s.cache.stale_weights:  # an event wrote this actor's salience/capability
-            i = cast.actor_ids.index(actor)
-            np.multiply(s.cap[:, i, None], s.sal[:, i, :], out=s.cache.weights[:, i, :])
+        else:  # an event wrote these actors' salience or capability: their rows only
+            for actor in s.cache.stale_weights:
+                i = cast.actor_ids.index(actor)
+                np.multiply(s.cap[:, i, None], s.sal[:, i, :], out=s.cache.weights[:, i, :])
         s.cache.stale_weights.clear()
         target = rules.friedkin_johnsen_target(
             s.pos,

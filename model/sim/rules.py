@@ -63,9 +63,7 @@ def loss(y: Array, ideal: Array, salience: Array) -> Array:
     yb, xb, sb = np.broadcast_arrays(np.asarray(y), np.asarray(ideal), np.asarray(salience))
     if yb.shape[-1] == 0:
         return np.zeros(yb.shape[:-1])
-    if yb.ndim == 1:  # one replication, one actor: plain scalars
-        return np.asarray(sum(float(sb[k] * abs(yb[k] - xb[k])) for k in range(yb.size)) / SCALE)
-    out = np.subtract(yb[..., 0], xb[..., 0], dtype=float)
+    out = np.asarray(np.subtract(yb[..., 0], xb[..., 0], dtype=float))  # 0-d for one actor
     np.abs(out, out=out)
     out *= sb[..., 0]
     tmp = np.empty_like(out)
