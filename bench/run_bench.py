@@ -39,11 +39,13 @@ from pathlib import Path
 from typing import Any
 kind, runs, workers, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 if kind == "summit":
-    from model.batch import Design, run_batch
+    from model.batch import Design, chunk_runs_for, run_batch
     from model.scenario import load_scenario
     from model.batch.worlds import default_worlds
     scn = load_scenario("baseline-2024")
-    # as `summit run` does it: the baseline's judgement ranges drawn as worlds, per-row parameters
+    # as `summit run` does it: the baseline's judgement ranges drawn as worlds, per-row
+    # parameters, and its chunk size unless one is given (chunk 0)
+    chunk = chunk or chunk_runs_for(runs, workers)
     design = Design(scn, replications=runs, root_seed=1, chunk_runs=chunk,
                     worlds=default_worlds(scn, runs))
     with tempfile.TemporaryDirectory() as d:
@@ -62,7 +64,7 @@ elif kind == "sweep":
     unit = qmc.LatinHypercube(d=4, rng=np.random.default_rng(1)).random(200)
     pts = [dict(zip(paths, map(float, row))) for row in qmc.scale(unit, lo, hi)]
     design = Design(scn, replications=runs, root_seed=1, points=pts, factors=paths,
-                    sampler="lhs", chunk_runs=chunk)
+                    sampler="lhs", chunk_runs=chunk or 10_000)
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         run_batch(design, out=Path(d) / "s", workers=workers)
@@ -86,11 +88,13 @@ elif kind == "step":
     secs = time.perf_counter() - t
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": secs, "peak_mb": (self_kb + child_kb) / 1024, "runs": runs}))
+print(json.dumps({"seconds": secs, "peak_mb": (self_kb + child_kb) / 1024, "runs": runs,
+                  "chunk": chunk}))
 """
 
 
-def measure(kind: str, runs: int, workers: int = 1, chunk: int = 10_000) -> dict[str, float]:
+def measure(kind: str, runs: int, workers: int = 1, chunk: int = 0) -> dict[str, float]:
+    """Run one measurement in a fresh process; ``chunk`` 0: `summit run`'s chunk size."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     res = subprocess.run(
         [sys.executable, "-c", ONE, kind, str(runs), str(workers), str(chunk)],
@@ -138,13 +142,13 @@ def main() -> None:
     mesa_runs, our_runs = (30, 2_000) if args.quick else (100, 20_000)
     rows: list[dict[str, object]] = []
 
-    def add(label: str, kind: str, runs: int, workers: int = 1, chunk: int = 10_000) -> dict:
+    def add(label: str, kind: str, runs: int, workers: int = 1, chunk: int = 0) -> dict:
         rec = measure(kind, runs, workers, chunk)
         row = {
             "measure": label,
             "runs": int(rec["runs"]),
             "workers": workers,
-            "chunk_runs": chunk if kind == "summit" else "",
+            "chunk_runs": int(rec["chunk"]) if kind == "summit" else "",
             "seconds": round(rec["seconds"], 2),
             "runs_per_s": round(rec["runs_per_s"]),
             "peak_mb": round(rec["peak_mb"]),
@@ -170,7 +174,7 @@ def main() -> None:
         w1 = add("scaling: 1 worker", "summit", n_scale, workers=1)
         w2 = add("scaling: 2 workers", "summit", n_scale, workers=2)
         pair_ratios.append(w2["runs_per_s"] / w1["runs_per_s"])
-    for chunk in (1_000, 5_000, 20_000):
+    for chunk in (1_000, 5_000, 10_000, 20_000):
         add(f"chunk size {chunk}", "summit", sizes[2] // 2, workers=2, chunk=chunk)
     step_runs = 10_000  # one chunk's worth, as in a batch
     step = add("model step only (in-process)", "step", step_runs)

@@ -16,10 +16,22 @@ import pytest
 
 from model import simulate
 from model.analysis.compare import Side, compare_sides
-from model.batch import Chunk, Design, MemorySink, execute, plan_chunks, read_runs, run_batch
+from model.batch import (
+    DEFAULT_CHUNK_RUNS,
+    Chunk,
+    Design,
+    MemorySink,
+    chunk_runs_for,
+    execute,
+    plan_chunks,
+    read_runs,
+    run_batch,
+)
 from model.batch.experiment import ExperimentFile, check_factors, sample_points
+from model.batch.store import read_shard
 from model.errors import ExperimentError
 from model.scenario import load_scenario
+from model.sim.seeding import BLOCK
 
 SUMMIT = [sys.executable, "-m", "model.cli"]
 
@@ -223,6 +235,47 @@ def test_summary_does_not_depend_on_chunk_size() -> None:
     small = run_batch(Design(scn, replications=1500, root_seed=5, chunk_runs=250)).summary
     large = run_batch(Design(scn, replications=1500, root_seed=5, chunk_runs=5000)).summary
     assert small.to_csv() == large.to_csv()
+
+
+def test_default_chunk_size_gives_every_worker_work() -> None:
+    """`summit run`'s chunk size (no --chunk-runs): whole blocks, at most DEFAULT_CHUNK_RUNS, and
+    a batch that fits in one chunk per worker is cut into one equal chunk per worker (a
+    10,000-run batch on 2 workers was one chunk, and a worker idled)."""
+    assert chunk_runs_for(10_000, 1) == 10_000
+    assert chunk_runs_for(10_000, 2) == 5_000
+    assert chunk_runs_for(1_000_000, 2) == DEFAULT_CHUNK_RUNS
+    assert chunk_runs_for(1, 4) == BLOCK  # never less than a block
+    for workers in (1, 2, 3, 8):
+        for runs in (*range(1, 3000, 97), 45_000, 123_456, 2_000_000):
+            size = chunk_runs_for(runs, workers)
+            assert size % BLOCK == 0 and BLOCK <= size <= DEFAULT_CHUNK_RUNS, (runs, workers)
+        for blocks in range(1, DEFAULT_CHUNK_RUNS // BLOCK + 1):
+            runs = workers * blocks * BLOCK
+            assert runs // chunk_runs_for(runs, workers) == workers, (runs, workers)
+
+
+def test_summit_run_records_its_default_chunk_size(tmp_path: Path) -> None:
+    """The chunk size `summit run` chose is in the manifest (a resume plans the same chunks)."""
+    out = tmp_path / "b"
+    args = ["run", "--runs", "1000", "--seed", "3", "--workers", "2", "--out", str(out)]
+    subprocess.run([*SUMMIT, *args], check=True, capture_output=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["design"]["chunk_runs"] == 500
+    assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == [
+        "chunk-000000.parquet",
+        "chunk-000001.parquet",
+    ]
+
+
+def test_a_shard_reads_only_the_columns_asked_for(tmp_path: Path) -> None:
+    """The summary reads only the columns it tallies; they are the shard's own values."""
+    scn = load_scenario("baseline-2024")
+    run_batch(Design(scn, replications=500, root_seed=4), out=tmp_path / "b")
+    shard = next((tmp_path / "b" / "runs").glob("*.parquet"))
+    whole = read_shard(shard)
+    part = read_shard(shard, ["replication", "strain", "summit"])
+    assert list(part.columns) == ["replication", "strain", "summit"]
+    pd.testing.assert_frame_equal(part, whole[["replication", "strain", "summit"]])
 
 
 def test_one_writer_per_batch_directory(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from model.batch.design import (
     DEFAULT_SEED,
     Chunk,
     Design,
+    chunk_runs_for,
     interleave,
     plan_chunks,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "DirectorySink",
     "MemorySink",
     "batch_kind",
+    "chunk_runs_for",
     "design_from_manifest",
     "execute",
     "interleave",

@@ -30,7 +30,7 @@ from model.batch.manifest import (
 from model.batch.store import DirectorySink, MemorySink, write_worlds
 from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.results.columns import run_dictionary, summary_dictionary
-from model.results.summary import PointTally, summary_table, tally
+from model.results.summary import PointTally, summary_table, tally, tally_columns
 from model.results.tables import format_table
 from model.sim.outcomes import OutcomeNames
 
@@ -53,8 +53,9 @@ def summarize(design: Design, sink: MemorySink | DirectorySink) -> pd.DataFrame:
     if design.scenarios:
         return _summarize_each_scenario(design, sink)
     bypass = OutcomeNames.of(design.scenario).bypass
+    columns = tally_columns(bypass, design.worlds)
     tallies: dict[int, PointTally] = tally(
-        sink.frames_in_order(), design.scenario.weeks, bypass, design.worlds
+        sink.frames_in_order(columns=columns), design.scenario.weeks, bypass, design.worlds
     )
     scn = design.scenario
     return summary_table(
@@ -71,7 +72,8 @@ def _summarize_each_scenario(design: Design, sink: MemorySink | DirectorySink) -
         ids = {c.id for c in plan if c.scenario == i}
         bypass = OutcomeNames.of(scn).bypass
         worlds = design.worlds if scn.uncertain else 1  # a scenario without ranges: no band
-        tallies = tally(sink.frames_in_order(ids), scn.weeks, bypass, worlds)
+        rows = sink.frames_in_order(ids, columns=tally_columns(bypass, worlds))
+        tallies = tally(rows, scn.weeks, bypass, worlds)
         parts.append(summary_table(
             tallies, scn.name, design.points, design.factors, bypass, scn.spec.meta.start
         ))  # fmt: skip

@@ -62,11 +62,15 @@ class MemorySink:
     def fail(self, chunk: Chunk, error: str) -> None:
         pass
 
-    def frames_in_order(self, only: set[int] | None = None) -> Iterator[pd.DataFrame]:
-        """Finished chunks' rows in chunk order (``only``: just those chunk ids)."""
+    def frames_in_order(
+        self, only: set[int] | None = None, columns: list[str] | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Finished chunks' rows in chunk order (``only``: just those chunk ids; ``columns``:
+        just those columns)."""
         for cid in sorted(self.frames):
             if only is None or cid in only:
-                yield self.frames[cid]
+                df = self.frames[cid]
+                yield df if columns is None else df[columns]
 
 
 class DirectorySink:
@@ -145,17 +149,22 @@ class DirectorySink:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def frames_in_order(self, only: set[int] | None = None) -> Iterator[pd.DataFrame]:
-        """Finished chunks' rows in chunk order (``only``: just those chunk ids)."""
+    def frames_in_order(
+        self, only: set[int] | None = None, columns: list[str] | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Finished chunks' rows in chunk order (``only``: just those chunk ids; ``columns``:
+        just those columns, read alone from the Parquet file: the summary needs about a third
+        of a shard's columns, and reading all of them was two thirds of its time)."""
         for cid in sorted(self.done()):
             if only is None or cid in only:
-                yield read_shard(self.shard(cid))
+                yield read_shard(self.shard(cid), columns)
 
 
-def read_shard(path: Path) -> pd.DataFrame:
-    """One shard's rows; a damaged shard is one line (exit 2), not a traceback."""
+def read_shard(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """One shard's rows (``columns``: only those); a damaged shard is one line (exit 2), not a
+    traceback."""
     try:
-        return pq.read_table(path).to_pandas()
+        return pq.read_table(path, columns=columns).to_pandas()
     except (OSError, pa.ArrowException) as exc:
         rule = "not a readable Parquet shard (resume the batch to run its chunk again)"
         raise ExperimentError(problem(str(path), "", rule, str(exc))) from None

@@ -80,7 +80,8 @@ def _default_out(name: str) -> Path:
               help="Finish the interrupted batch in DIR (or --out) as it began.")  # fmt: skip
 @click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
 @click.option("--chunk-runs", type=click.IntRange(min=1), default=None,
-              help="Runs per chunk (whole blocks of 250) [default: 10000].")  # fmt: skip
+              help="Runs per chunk (whole blocks of 250) [default: up to 10000, "
+                   "the same number of chunks for each worker].")  # fmt: skip
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
 @click.option("--worlds", type=click.IntRange(min=1), default=None, help=WORLDS_HELP)
@@ -98,7 +99,7 @@ def run(
     worlds: int | None,
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
-    from model.batch import DEFAULT_CHUNK_RUNS, DEFAULT_SEED, Design, run_batch
+    from model.batch import DEFAULT_SEED, Design, chunk_runs_for, run_batch
     from model.batch.worlds import default_worlds
     from model.cli.resume import resume_run
 
@@ -115,7 +116,7 @@ def run(
             scn,
             replications=runs,
             root_seed=DEFAULT_SEED if seed is None else seed,
-            chunk_runs=chunk_runs or DEFAULT_CHUNK_RUNS,
+            chunk_runs=chunk_runs or chunk_runs_for(runs, workers),
             worlds=worlds or default_worlds(scn, runs),
         )
     out = out or _default_out(design.scenario.name)

@@ -69,6 +69,12 @@ class PointTally:
         self.week_hist += np.bincount(weeks, minlength=self.weeks)[: self.weeks]
 
 
+def tally_columns(bypass: Sequence[str], worlds: int = 1) -> list[str]:
+    """The run columns `tally` reads (a batch's summary reads only these from its shards)."""
+    ids = ["point", "replication", *(["world"] if worlds > 1 else [])]
+    return [*ids, *COUNTED, *bypass, "strain", "summit_week"]
+
+
 def tally(
     frames: Iterable[pd.DataFrame], weeks: int, bypass: Sequence[str], worlds: int = 1
 ) -> dict[int, PointTally]:
