@@ -13,9 +13,9 @@ See docs/API.md.
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model import (
     _alloc,  # noqa: F401  (glibc keeps freed temporaries: no page faults per week)
@@ -27,37 +27,44 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-from model.batch import DEFAULT_SEED, BatchResult, Design, read_runs, run_batch
-from model.errors import EnvironmentProblem, ExperimentError, ScenarioError, SummitError
-from model.scenario import Scenario, load_scenario
-from model.sim.summit import SummitModel
+# The names below are imported when first used (PEP 562), not with the package: `import model`
+# stays light, so that `summit run --workers 2` can start its worker server (which imports the
+# model, ≈ 1.5 s) before this process imports the model too, and the two overlap
+# (`model._workers`, docs/PERFORMANCE.md round 3).
+_LAZY = {
+    "BatchResult": "model.batch",
+    "Design": "model.batch",
+    "read_runs": "model.batch",
+    "run_batch": "model.batch",
+    "EnvironmentProblem": "model.errors",
+    "ExperimentError": "model.errors",
+    "ScenarioError": "model.errors",
+    "SummitError": "model.errors",
+    "Scenario": "model.scenario",
+    "load_scenario": "model.scenario",
+    "SummitModel": "model.sim.summit",
+    "simulate": "model.api",
+}
+
+if TYPE_CHECKING:
+    from model.api import simulate
+    from model.batch import BatchResult, Design, read_runs, run_batch
+    from model.errors import EnvironmentProblem, ExperimentError, ScenarioError, SummitError
+    from model.scenario import Scenario, load_scenario
+    from model.sim.summit import SummitModel
 
 
-def simulate(
-    scenario: str | Scenario = "baseline-2024",
-    runs: int = 10_000,
-    seed: int = DEFAULT_SEED,
-    workers: int = 1,
-    out: str | Path | None = None,
-    points: list[dict[str, Any]] | None = None,
-    worlds: int | None = None,
-) -> BatchResult:
-    """Run a batch in memory (or into ``out``) and return its run rows and summary.
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value  # found once; later look-ups do not come here
+    return value
 
-    ``points`` is an optional list of dotted-path overrides, one dict per design point; each point
-    gets ``runs`` replications, and the summary has one row per point. ``worlds``: judgement
-    worlds drawn from the scenario's ranges (default: as `summit run`; 1 = the point scenario).
-    """
-    from model.batch.worlds import default_worlds
 
-    scn = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    pts = points or [{}]
-    factors = sorted({k for p in pts for k in p})
-    design = Design(
-        scn, replications=runs, root_seed=seed, points=pts, factors=factors,
-        worlds=worlds or default_worlds(scn, runs),
-    )  # fmt: skip
-    return run_batch(design, out=Path(out) if out is not None else None, workers=workers)
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

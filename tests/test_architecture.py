@@ -149,3 +149,32 @@ def test_one_markdown_table_writer() -> None:
         if path != PACKAGE / "results" / "tables.py" and rule.search(path.read_text())
     ]
     assert writers == []
+
+
+HEAVY = ("pandas", "pyarrow", "mesa", "scipy", "model.batch", "model.sim.summit")
+
+
+def _loaded_after(statement: str) -> list[str]:
+    code = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return [m for m in HEAVY if m in out.stdout.split()]
+
+
+def test_the_cli_and_the_package_import_light() -> None:
+    """`summit` parses its arguments before it imports the model's heavy parts, so that a verb
+    with workers can start their server first and the two imports overlap (model._workers);
+    `import model` loads the names of its API only when first used."""
+    assert _loaded_after("import model.cli.main") == []
+    assert _loaded_after("import model") == []
+    # and a name of the API, once used, brings what it needs
+    assert {"model.batch", "model.sim.summit"} <= set(_loaded_after("from model import simulate"))
+
+
+def test_the_package_names_its_api_lazily() -> None:
+    import model
+
+    assert model.simulate.__module__ == "model.api"
+    assert model.Design is __import__("model.batch", fromlist=["Design"]).Design
+    assert {"simulate", "run_batch", "load_scenario", "SummitModel"} <= set(dir(model))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = model.nothing  # type: ignore[attr-defined]

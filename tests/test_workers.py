@@ -95,3 +95,54 @@ def test_ctrl_c_to_the_process_group_prints_no_traceback(tmp_path: Path, executo
     assert len(err.strip().splitlines()) == 1, err
     assert f"summit run --resume {out}" in err
     assert '"status": "interrupted"' in (out / "manifest.json").read_text()
+
+
+def test_summit_run_starts_the_worker_server_before_its_own_heavy_imports(tmp_path: Path) -> None:
+    """With --workers > 1, `summit run` starts the pool's server before it imports the batch
+    machinery, so that the server's imports and its own overlap (model._workers); with one
+    worker, or the Dask executor, nothing is started."""
+    code = f"""
+import sys
+import model._workers as w
+calls = []
+real = w.start_server
+def spy(workers, executor="local"):
+    calls.append((workers, executor, "model.batch" in sys.modules))
+    real(workers, executor)
+w.start_server = spy
+from model.cli.main import cli
+for extra in (["--workers", "2"], ["--workers", "1"]):
+    out = {str(tmp_path)!r} + "/b" + extra[1]
+    args = ["run", "--runs", "500", "--seed", "1", "--out", out, "--format", "csv", *extra]
+    try:
+        cli.main(args, standalone_mode=False)
+    except SystemExit:
+        pass
+print(calls)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip().splitlines()[-1] == "[(2, 'local', False), (1, 'local', True)]"
+    assert (tmp_path / "b2" / "summary.csv").read_bytes() == (
+        tmp_path / "b1" / "summary.csv"
+    ).read_bytes()
+
+
+def test_starting_the_worker_server_runs_it_once() -> None:
+    """`start_server` leaves multiprocessing's forkserver running with the model preloaded; a
+    pool made afterwards uses it (its workers are forks of it, not new interpreters)."""
+    code = """
+from multiprocessing import forkserver
+import model._workers as w
+w.start_server(1)
+print(forkserver._forkserver._forkserver_pid)
+w.start_server(2)
+server = forkserver._forkserver
+first = server._forkserver_pid
+w.start_server(2)
+print(first, server._forkserver_pid == first, server._preload_modules)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    none_yet, line = res.stdout.strip().splitlines()
+    pid, same, preload = line.split(" ", 2)
+    assert none_yet == "None" and int(pid) > 0 and same == "True"
+    assert preload == "['model.batch.executors']"

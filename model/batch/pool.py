@@ -16,11 +16,11 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
 from typing import Any
 
 import pandas as pd
 
+from model import _workers
 from model.batch.design import Chunk, Design
 from model.batch.store import DirectorySink, Encoded, MemorySink, encode_shard
 
@@ -39,10 +39,9 @@ def _run_encoded(task: Task, design: Design, chunk: Chunk, issues: tuple[str, ..
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
-    # forkserver: fork() from a process with pyarrow's threads is unsafe (and warned about).
-    # Preloading the model into the server makes each worker a cheap fork, not a fresh import.
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["model.batch.executors"])
+    # workers are forks of a server that has the model loaded (`model._workers`); the server
+    # starts now unless a command started it earlier
+    ctx = _workers.context()
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker)
 
 

@@ -10,13 +10,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import pandas as pd
 
 from model.errors import SummitError
-from model.results.tables import markdown_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# numpy, pandas and the tables are imported inside the commands: `summit`'s start-up stays light
+# (model._workers: `summit run --workers 2` starts its worker server before the heavy imports)
 
 DEFAULT_SEED = 20240315  # the project's root seed (model/runner.py); any integer works
 RULE_NAMES = ["compromise", "median", "eu", "ktab", "fj", "challenge"]
@@ -74,8 +78,12 @@ def forecast_cmd(
     Prints, per issue, the chosen rule's median forecast with its 5–95% range over the
     replications, then every rule's median forecast side by side. Formats: docs/VALIDATION.md.
     """
+    import numpy as np
+    import pandas as pd
+
     from model.forecasting import bargaining, dispatch
     from model.forecasting.actor_table import load_actor_table
+    from model.results.tables import markdown_table
 
     with _bad_input_exits():
         data = load_actor_table(table)
@@ -209,6 +217,8 @@ def backtest_cmd(
 
 def score_markdown(table: pd.DataFrame) -> str:
     """A `backtest.score` table in Markdown, each statistic with its interval in one cell."""
+    from model.results.tables import markdown_table
+
     return markdown_table(_report_view(table))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from model._workers import start_server
 from model.cli.factors import as_int_factor, parse_factor
 from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.scenario import BASELINE, load_scenario, pydantic_problems
@@ -99,6 +100,7 @@ def run(
     worlds: int | None,
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
+    start_server(workers, executor)  # first: its imports overlap ours (model._workers)
     from model.batch import DEFAULT_SEED, Design, chunk_runs_for, run_batch
     from model.batch.worlds import default_worlds
     from model.cli.resume import resume_run
@@ -184,6 +186,7 @@ def sweep(
     worlds: int | None,
 ) -> None:
     """Run a design over dotted parameter paths (an EXPERIMENT file, or --factor flags)."""
+    start_server(workers, executor)  # first: its imports overlap ours (model._workers)
     import hashlib
 
     from model.batch import design_from_manifest, load_manifest, run_batch
@@ -304,6 +307,7 @@ def compare(
     """Differences B − A for every outcome, with 95% intervals (paired under common random
     numbers). A and B are scenarios (run now, same seed) or finished batch directories; two
     sweeps (or DIR:SCENARIO, or one DIR of two scenarios) are compared point by point."""
+    start_server(workers)  # first: its imports overlap ours (model._workers)
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
     from model.batch.worlds import default_worlds

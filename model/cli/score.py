@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
-from model.analysis.scoring import Library, Totals
-from model.results.tables import markdown_table
+from model._workers import start_server
+
+if TYPE_CHECKING:  # imported inside the command: `summit`'s start-up stays light
+    from model.analysis.scoring import Library, Totals
 
 DEFAULT_RUNS = 4000  # per case: the whole library runs in well under a minute on 2 cores
 CASE_COLUMNS = ["case", "dyad", "as_of", "p_summit", "happened", "summit_date",
@@ -42,6 +43,7 @@ def score_cmd(
     (Brier, log score), totals with bootstrap intervals beside the base rate and 0.5, and a
     reliability table. PATHS: case files or directories [default: scenarios/cases/]. The CSV
     has one row per case."""
+    start_server(workers)  # first: its imports overlap ours (model._workers)
     from model.analysis.scoring import find_cases, score_library
     from model.batch import DEFAULT_SEED
 
@@ -91,6 +93,10 @@ def _num(x: Any, digits: int = 3) -> str:
 
 def _md(rows: list[list[Any]], head: list[str], right: int = 1) -> str:
     """The project's one Markdown writer; the first ``right`` columns are text (left-aligned)."""
+    import pandas as pd
+
+    from model.results.tables import markdown_table
+
     frame = pd.DataFrame([[_num(v) for v in r] for r in rows], columns=head)
     return markdown_table(frame, left=head[:right])
 

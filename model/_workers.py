@@ -1,0 +1,37 @@
+"""The process pool's worker server (multiprocessing's forkserver), and starting it early.
+
+Workers are forks of one server process that has imported the model once (`PRELOAD`), so each
+starts with the model loaded. Starting that server is an interpreter importing the model: ≈ 1.5 s
+on the development machine, in which no chunk runs. `summit run` and the other verbs that run
+batches start it (`start_server`) before they import the model themselves, so the two imports
+overlap on two cores instead of following each other: `summit run --runs 10000 --workers 2`
+took 3.5–5.4 s before and 2.7–3.0 s after (docs/PERFORMANCE.md, round 3).
+
+Why a forkserver and not fork(): the submitting process has threads (pyarrow's, tqdm's), and
+fork() from a process with threads is unsafe (and warned about). This module imports nothing of
+the model, so importing it costs nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from multiprocessing import forkserver
+from multiprocessing.context import ForkServerContext
+
+PRELOAD = ["model.batch.executors"]  # what every worker needs: the model and the executors
+
+
+def context() -> ForkServerContext:
+    """The forkserver context, with the model preloaded into its server."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def start_server(workers: int, executor: str = "local") -> None:
+    """With a local pool of ``workers`` > 1 ahead, start the worker server now, if it is not
+    running; it loads the model while the caller goes on (a pool made later connects to it and
+    waits only for what is left of its start). Otherwise nothing."""
+    if workers > 1 and executor == "local":
+        context()
+        forkserver.ensure_running()
