@@ -6,6 +6,8 @@ peak resident memory (this process plus its workers) belongs to that measurement
 
 Rows:
 - ``summit run`` on the baseline for 10^3 … 10^6 runs with 2 workers (throughput, peak memory);
+- the whole ``summit run`` command (wall time with its imports) for 10^4 and 10^5 runs, 1 and 2
+  workers: what a user waits for;
 - ``mesa.batch_run`` driving the same SummitModel, one replication per run, and the ratio;
 - scaling with workers (1, 2) and with chunk size;
 - time per replication-week of the model's step.
@@ -93,6 +95,20 @@ print(json.dumps({"seconds": secs, "peak_mb": (self_kb + child_kb) / 1024, "runs
 """
 
 
+def command(runs: int, workers: int) -> dict[str, float]:
+    """Wall time of a whole `summit run` command (imports, worker server, batch, table), as a
+    user waits for it; the other rows time `run_batch` alone, after the imports."""
+    summit = Path(sys.executable).with_name("summit")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryDirectory() as d:
+        args = [str(summit), "run", "--runs", str(runs), "--workers", str(workers), "--seed", "1"]
+        t = time.perf_counter()
+        subprocess.run([*args, "--out", str(Path(d) / "b")], capture_output=True, env=env,
+                       check=True)  # fmt: skip
+        secs = time.perf_counter() - t
+    return {"seconds": secs, "runs": runs, "runs_per_s": runs / secs, "peak_mb": float("nan")}
+
+
 def measure(kind: str, runs: int, workers: int = 1, chunk: int = 0) -> dict[str, float]:
     """Run one measurement in a fresh process; ``chunk`` 0: `summit run`'s chunk size."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -160,6 +176,13 @@ def main() -> None:
     print("measure | runs | workers | chunk_runs | seconds | runs/s | peak MB")
     for n in sizes:
         add("summit run (baseline)", "summit", n, workers=2)
+    for n, workers in ((10_000, 1), (10_000, 2), (100_000, 1), (100_000, 2)):
+        rec = command(n, workers)
+        row = {"measure": "whole `summit run` command", "runs": n, "workers": workers,
+               "chunk_runs": "", "seconds": round(rec["seconds"], 2),
+               "runs_per_s": round(rec["runs_per_s"]), "peak_mb": ""}  # fmt: skip
+        rows.append(row)
+        print(" | ".join(str(v) for v in row.values()), flush=True)
     mesa_ratios = []  # in turn and pair by pair, as the scaling below
     for _ in range(1 if args.quick else 3):
         mesa_rec = add("mesa.batch_run, same model", "mesa", mesa_runs, workers=1)
