@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from model._workers import start_server
 from model.batch.design import Design, plan_chunks
 from model.batch.executors import Progress, execute
 from model.batch.manifest import (
@@ -101,6 +102,9 @@ def run_batch(
     A write the machine refuses (disk full, read-only) stops the batch with EnvironmentProblem
     and leaves its manifest "interrupted": finished chunks are kept and it can be resumed.
     """
+
+    if executor == "local":  # its imports overlap our set-up (model._workers; once a session)
+        start_server(workers)
 
     def run_all(sink: MemorySink | DirectorySink) -> list[tuple[int, str]]:
         if executor == "dask":
