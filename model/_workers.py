@@ -5,7 +5,7 @@ starts with the model loaded. Starting that server is an interpreter importing t
 on the development machine, in which no chunk runs. `summit run` and the other verbs that run
 batches start it (`start_server`) before they import the model themselves, so the two imports
 overlap on two cores instead of following each other: `summit run --runs 10000 --workers 2`
-took 3.5–5.4 s before and 2.7–3.0 s after (docs/PERFORMANCE.md, round 3).
+took 3.5 / 4.0 / 5.4 s before and 2.5 / 3.1 / 3.1 s after (docs/PERFORMANCE.md, round 3).
 
 Why a forkserver and not fork(): the submitting process has threads (pyarrow's, tqdm's), and
 fork() from a process with threads is unsafe (and warned about). This module imports nothing of
@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import multiprocessing
 from multiprocessing import forkserver
-from multiprocessing.context import ForkServerContext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # defined only where forkserver exists (not on Windows): not at import time
+    from multiprocessing.context import ForkServerContext
 
 PRELOAD = ["model.batch.executors"]  # what every worker needs: the model and the executors
 

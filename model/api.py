@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from model.batch import DEFAULT_SEED, BatchResult, Design, run_batch
+from model.batch import DEFAULT_SEED, BatchResult, Design, chunk_runs_for, run_batch
 from model.scenario import Scenario, load_scenario
 
 
@@ -32,5 +32,6 @@ def simulate(
     design = Design(
         scn, replications=runs, root_seed=seed, points=pts, factors=factors,
         worlds=worlds or default_worlds(scn, runs),
+        chunk_runs=chunk_runs_for(runs * len(pts), workers),  # as `summit run`: no idle worker
     )  # fmt: skip
     return run_batch(design, out=Path(out) if out is not None else None, workers=workers)

@@ -176,5 +176,7 @@ def test_the_package_names_its_api_lazily() -> None:
     assert model.simulate.__module__ == "model.api"
     assert model.Design is __import__("model.batch", fromlist=["Design"]).Design
     assert {"simulate", "run_batch", "load_scenario", "SummitModel"} <= set(dir(model))
+    for name in model.__all__:  # `from model import *` finds every name it promises
+        assert getattr(model, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = model.nothing  # type: ignore[attr-defined]

@@ -252,6 +252,14 @@ def test_default_chunk_size_gives_every_worker_work() -> None:
         for blocks in range(1, DEFAULT_CHUNK_RUNS // BLOCK + 1):
             runs = workers * blocks * BLOCK
             assert runs // chunk_runs_for(runs, workers) == workers, (runs, workers)
+    # as planned: chunks in a number the workers share (where the blocks allow it), never more
+    # than DEFAULT_CHUNK_RUNS each, covering every run
+    scn = load_scenario("baseline-2024")
+    for runs, workers, count in ((10_000, 2, 2), (45_000, 2, 6), (45_000, 1, 5), (7_777, 3, 3)):
+        plan = plan_chunks(Design(scn, runs, chunk_runs=chunk_runs_for(runs, workers)))
+        assert len(plan) == count and sum(c.runs for c in plan) == runs, (runs, workers)
+        assert max(c.runs for c in plan) <= DEFAULT_CHUNK_RUNS
+    assert chunk_runs_for(0, 2) == BLOCK  # no division by zero for an empty request
 
 
 def test_summit_run_records_its_default_chunk_size(tmp_path: Path) -> None:
@@ -276,6 +284,8 @@ def test_a_shard_reads_only_the_columns_asked_for(tmp_path: Path) -> None:
     part = read_shard(shard, ["replication", "strain", "summit"])
     assert list(part.columns) == ["replication", "strain", "summit"]
     pd.testing.assert_frame_equal(part, whole[["replication", "strain", "summit"]])
+    with pytest.raises(ExperimentError, match=r"lacks columns .*; got 'nothing, world'"):
+        read_shard(shard, ["replication", "world", "nothing"])
 
 
 def test_one_writer_per_batch_directory(tmp_path: Path) -> None:

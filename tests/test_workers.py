@@ -137,6 +137,7 @@ def test_starting_the_worker_server_runs_it_once() -> None:
 from multiprocessing import forkserver
 import model._workers as w
 w.start_server(1)
+w.start_server(4, "dask")  # a Dask cluster has its own workers
 print(forkserver._forkserver._forkserver_pid)
 w.start_server(2)
 server = forkserver._forkserver

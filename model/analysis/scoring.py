@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.batch import Design, run_batch
+from model.batch import Design, chunk_runs_for, run_batch
 from model.errors import ExperimentError, ScenarioError, problem
 from model.scenario import SHIPPED_DIR, Scenario, load_scenario
 
@@ -191,7 +191,10 @@ class Library:
 def forecast(scn: Scenario, runs: int, seed: int, workers: int = 1) -> dict[str, float]:
     """P(summit) and P(agreement | summit) over ``runs`` replications (common random numbers:
     every case uses the same root seed)."""
-    res = run_batch(Design(scn, replications=runs, root_seed=seed), workers=workers)
+    chunk = chunk_runs_for(runs, workers)  # every worker busy (4,000 runs: one chunk each)
+    res = run_batch(
+        Design(scn, replications=runs, root_seed=seed, chunk_runs=chunk), workers=workers
+    )
     if res.failures:
         raise ExperimentError(f"{scn.source}: the model failed: {res.failures[0][1]}")
     rows = res.runs

@@ -39,7 +39,7 @@ def chunk_runs_for(runs: int, workers: int) -> int:
     (docs/PERFORMANCE.md, round 3). Results do not depend on the chunk size (the seeding
     contract); the manifest records it for --resume.
     """
-    workers = max(1, workers)
+    workers, runs = max(1, workers), max(1, runs)
     chunks = workers * math.ceil(runs / (workers * DEFAULT_CHUNK_RUNS))
     return max(BLOCK, BLOCK * math.ceil(runs / (chunks * BLOCK)))
 

@@ -45,7 +45,7 @@ def encode_shard(df: pd.DataFrame, issues: tuple[str, ...] = ()) -> Encoded:
     # Dictionary-encode the text columns only (the scenario's name): a run's floats are nearly
     # all distinct, and pyarrow's default tries a dictionary on every column before it gives up,
     # which took 2× the time of the whole write and made shards 27 % larger (10,000 rows with
-    # worlds: 26–40 → 12–15 ms, 2.18 → 1.72 MB; reading it back 9 ms; docs/PERFORMANCE.md).
+    # worlds: 26–40 → 11–15 ms, 2.18 → 1.72 MB; reading it back 9 ms; docs/PERFORMANCE.md).
     text = [
         f.name
         for f in table.schema
@@ -173,6 +173,11 @@ def read_shard(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """One shard's rows (``columns``: only those); a damaged shard is one line (exit 2), not a
     traceback."""
     try:
+        if columns is not None:  # a shard of another design lacks some: say so, not "damaged"
+            missing = sorted(set(columns) - set(pq.read_schema(path).names))
+            if missing:
+                rule = "lacks columns this batch's design needs (a shard of another design?)"
+                raise ExperimentError(problem(str(path), "", rule, ", ".join(missing)))
         return pq.read_table(path, columns=columns).to_pandas()
     except (OSError, pa.ArrowException) as exc:
         rule = "not a readable Parquet shard (resume the batch to run its chunk again)"

@@ -309,7 +309,14 @@ def compare(
     sweeps (or DIR:SCENARIO, or one DIR of two scenarios) are compared point by point."""
     start_server(workers)  # first: its imports overlap ours (model._workers)
     from model.analysis.compare import Side, compare_sides, format_compare
-    from model.batch import DEFAULT_SEED, Design, load_manifest, read_runs, run_batch
+    from model.batch import (
+        DEFAULT_SEED,
+        Design,
+        chunk_runs_for,
+        load_manifest,
+        read_runs,
+        run_batch,
+    )
     from model.batch.worlds import default_worlds
     from model.cli.compare_sweeps import compared_as_sweeps
 
@@ -339,7 +346,9 @@ def compare(
             scn = load_scenario(ref)
             s = DEFAULT_SEED if seed is None else seed
             w = default_worlds(scn, runs)
-            res = run_batch(Design(scn, replications=runs, root_seed=s, worlds=w), workers=workers)
+            chunk = chunk_runs_for(runs, workers)  # both workers busy on a small batch
+            design = Design(scn, replications=runs, root_seed=s, worlds=w, chunk_runs=chunk)
+            res = run_batch(design, workers=workers)
             seeds.append((s, runs, w))
             sides.append(Side(scn.name, res.runs, scn.weeks))
     if sides[0].label == sides[1].label:
