@@ -55,7 +55,7 @@ if kind == "summit":
         run_batch(design, out=Path(d) / "b", workers=workers)
         secs = time.perf_counter() - t
 elif kind == "sweep":
-    from model.batch import Design, run_batch
+    from model.batch import DEFAULT_CHUNK_RUNS, Design, run_batch
     from model.scenario import load_scenario
     from scipy.stats import qmc
     import numpy as np
@@ -66,7 +66,7 @@ elif kind == "sweep":
     unit = qmc.LatinHypercube(d=4, rng=np.random.default_rng(1)).random(200)
     pts = [dict(zip(paths, map(float, row))) for row in qmc.scale(unit, lo, hi)]
     design = Design(scn, replications=runs, root_seed=1, points=pts, factors=paths,
-                    sampler="lhs", chunk_runs=chunk or 10_000)
+                    sampler="lhs", chunk_runs=chunk or DEFAULT_CHUNK_RUNS)
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         run_batch(design, out=Path(d) / "s", workers=workers)

@@ -173,15 +173,24 @@ def read_shard(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """One shard's rows (``columns``: only those); a damaged shard is one line (exit 2), not a
     traceback."""
     try:
-        if columns is not None:  # a shard of another design lacks some: say so, not "damaged"
-            missing = sorted(set(columns) - set(pq.read_schema(path).names))
-            if missing:
-                rule = "lacks columns this batch's design needs (a shard of another design?)"
-                raise ExperimentError(problem(str(path), "", rule, ", ".join(missing)))
         return pq.read_table(path, columns=columns).to_pandas()
     except (OSError, pa.ArrowException) as exc:
+        missing = _missing_columns(path, columns)
+        if missing:  # a shard of another design lacks some: say so, not "damaged"
+            rule = "lacks columns this batch's design needs (a shard of another design?)"
+            raise ExperimentError(problem(str(path), "", rule, ", ".join(missing))) from None
         rule = "not a readable Parquet shard (resume the batch to run its chunk again)"
         raise ExperimentError(problem(str(path), "", rule, str(exc))) from None
+
+
+def _missing_columns(path: Path, columns: list[str] | None) -> list[str]:
+    """The asked-for columns a readable shard does not have (none if it cannot be read)."""
+    if columns is None:
+        return []
+    try:
+        return sorted(set(columns) - set(pq.read_schema(path).names))
+    except (OSError, pa.ArrowException):
+        return []
 
 
 def read_runs(out: Path) -> pd.DataFrame:
