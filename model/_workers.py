@@ -15,6 +15,7 @@ the model, so importing it costs nothing.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from multiprocessing import forkserver
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:  # defined only where forkserver exists (not on Windows): not 
     from multiprocessing.context import ForkServerContext
 
 PRELOAD = ["model.batch.executors"]  # what every worker needs: the model and the executors
+_up = threading.Event()  # set once the server has forked a process (`server_up`)
+_asked = threading.Lock()
+_asking: list[threading.Thread] = []
 
 
 def context() -> ForkServerContext:
@@ -38,3 +42,31 @@ def start_server(workers: int, executor: str = "local") -> None:
     if workers > 1 and executor == "local":
         context()
         forkserver.ensure_running()
+
+
+def _nothing() -> None:
+    """What the process forked to learn that the server is up runs."""
+
+
+def server_up() -> threading.Event:
+    """An event set once the worker server is up: it has loaded the model and forked a process.
+
+    Learning it needs a fork, and a fork waits for the server to start (a pool's first
+    submission waits likewise, holding the pool's lock). So a thread of its own asks, once a
+    session, and the caller goes on meanwhile; `model.batch.pool` runs chunks in this process
+    until the event is set."""
+    with _asked:
+        if not _up.is_set() and not any(t.is_alive() for t in _asking):
+            _asking[:] = [threading.Thread(target=_ask, name="worker-server-up", daemon=True)]
+            _asking[0].start()
+    return _up
+
+
+def _ask() -> None:
+    try:
+        probe = context().Process(target=_nothing, daemon=True)
+        probe.start()  # returns once the server has forked it
+        probe.join()
+    except Exception:  # the server cannot start: a pool made later reports the error itself
+        return
+    _up.set()

@@ -5,6 +5,7 @@ failed and the rest of the batch completes. Ctrl-C prints no traceback from any 
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -39,7 +40,8 @@ def test_a_worker_killed_with_sigkill_costs_nothing() -> None:
             killed.append(victim.pid)  # type: ignore[arg-type]
 
     mem = MemorySink()
-    assert execute(design, mem, workers=2, progress=kill_one) == []
+    # the pool's own isolation: no chunk runs in this process while the worker server starts
+    assert execute(design, mem, workers=2, progress=kill_one, run_while_starting=False) == []
     assert killed and sorted(mem.frames) == list(range(12))
     ref = MemorySink()
     execute(design, ref)
@@ -58,7 +60,7 @@ def test_a_chunk_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
     design = _design(2000)
     out = tmp_path / "b"
     mem = MemorySink()
-    failures = execute(design, mem, workers=2, task=die_on_chunk_one)
+    failures = execute(design, mem, workers=2, task=die_on_chunk_one, run_while_starting=False)
     assert [c for c, _ in failures] == [1]
     assert f"died on all {MAX_ATTEMPTS} runs" in failures[0][1]
     assert sorted(mem.frames) == [0, 2, 3, 4, 5, 6, 7]
@@ -150,3 +152,48 @@ print(first, server._forkserver_pid == first, server._preload_modules)
     pid, same, preload = line.split(" ", 2)
     assert none_yet == "None" and int(pid) > 0 and same == "True"
     assert preload == "['model.batch.executors']"
+
+
+RUN_WHILE_STARTING = """
+import json, os, sys
+from model.batch import Design, MemorySink, execute
+from model.batch.executors import run_chunk
+from model.scenario import load_scenario
+
+def tagged(design, chunk):
+    rows = run_chunk(design, chunk)
+    rows["pid"] = os.getpid()
+    return rows
+
+if __name__ == "__main__":
+    design = Design(load_scenario("baseline-2024"), replications=int(sys.argv[1]),
+                    root_seed=11, chunk_runs=250)
+    mem = MemorySink()
+    assert execute(design, mem, workers=2, task=tagged) == []
+    frames = list(mem.frames_in_order())
+    pids = [int(f["pid"].iloc[0]) for f in frames]
+    rows = [f.drop(columns="pid") for f in frames]
+    print(json.dumps({"parent": os.getpid(), "pids": pids, "ids": sorted(mem.frames)}))
+    import pandas as pd
+    pd.concat(rows, ignore_index=True).to_parquet(sys.argv[2])
+"""
+
+
+def test_the_submitting_process_runs_chunks_while_the_worker_server_starts(tmp_path: Path) -> None:
+    """In a new process the worker server has to start (an interpreter importing the model),
+    and the batch does not wait idle for it: the submitting process runs chunks meanwhile
+    (model.batch.pool, `run_while_starting`). Every chunk runs once, and the rows are those of
+    one worker."""
+    script = tmp_path / "batch.py"
+    script.write_text(RUN_WHILE_STARTING)
+    rows = tmp_path / "rows.parquet"
+    res = subprocess.run([sys.executable, str(script), "3000", str(rows)], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["ids"] == list(range(12))
+    assert got["parent"] in got["pids"], got  # the first chunks ran here, before any worker
+    assert got["pids"][0] == got["parent"]
+    ref = MemorySink()
+    execute(_design(), ref)  # same design, one worker
+    want = pd.concat(list(ref.frames_in_order()), ignore_index=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(rows), want)

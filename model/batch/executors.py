@@ -6,7 +6,6 @@ writes every finished chunk through the sink, so results are identical for any n
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from model.batch.design import Chunk, Design, plan_chunks
-from model.batch.pool import Task, run_in_pool
+from model.batch.pool import Task, run_here, run_in_pool
 from model.batch.store import DirectorySink, MemorySink
 from model.sim.summit import SummitModel
 
@@ -69,25 +68,19 @@ def execute(
     workers: int = 1,
     progress: Progress | None = None,
     task: Task | None = None,
+    run_while_starting: bool = True,
 ) -> list[tuple[int, str]]:
     """Run every chunk the sink does not have yet; return the failures (chunk id, error).
 
     With more than one worker, chunks run in a process pool that replaces a worker that dies
-    (`model.batch.pool`). ``task`` stands in for `run_chunk` (tests: a chunk that kills its
+    (`model.batch.pool`); this process runs chunks itself while the pool's workers start
+    (``run_while_starting``). ``task`` stands in for `run_chunk` (tests: a chunk that kills its
     worker)."""
     chunks = [c for c in plan_chunks(design) if c.id not in sink.done()]
-    failures: list[tuple[int, str]] = []
     tick = progress or (lambda n: None)
     if workers <= 1:
+        failures: list[tuple[int, str]] = []
         for c in chunks:
-            t0 = time.perf_counter()
-            try:
-                df = (task or run_chunk)(design, c)
-            except Exception as exc:  # failure isolation: record, keep going
-                failures.append((c.id, f"{type(exc).__name__}: {exc}"))
-                sink.fail(c, failures[-1][1])
-                continue
-            sink.write(c, df, time.perf_counter() - t0)
-            tick(c.runs)
+            run_here(task or run_chunk, design, c, sink, failures, tick)
         return failures
-    return run_in_pool(design, chunks, sink, workers, tick, task or run_chunk)
+    return run_in_pool(design, chunks, sink, workers, tick, task or run_chunk, run_while_starting)

@@ -6,6 +6,11 @@ pool is replaced and those chunks run again, one at a time, so the chunk that ki
 is found: it is retried up to `MAX_ATTEMPTS` times alone and then recorded as failed, while the
 others finish. Workers ignore SIGINT: Ctrl-C reaches the submitting process only, which stops the
 pool, and no worker prints a traceback.
+
+While the worker server is not up yet (it is an interpreter importing the model, ≈ 1.3 s, and
+a pool's first submission waits for it), the submitting process runs chunks itself, as with one
+worker, instead of waiting idle (`run_while_starting`). Chunks are planned from the design
+alone, so where a chunk runs does not change its rows.
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ from model.batch.design import Chunk, Design
 from model.batch.store import DirectorySink, Encoded, MemorySink, encode_shard
 
 MAX_ATTEMPTS = 3  # runs of a chunk alone whose worker died, before it is recorded as failed
+# How long a batch waits to hear that the worker server is up before the submitting process
+# starts on the chunks itself: a running server forks a process in ≈ 20 ms, one that has to start
+# first takes ≈ 1.3 s (measured on the development machine, docs/PERFORMANCE.md round 4).
+WARM_WAIT = 0.1
 Task = Callable[[Design, Chunk], pd.DataFrame]
+Sink = MemorySink | DirectorySink
 
 
 def _quiet_worker() -> None:
@@ -36,6 +46,27 @@ def _quiet_worker() -> None:
 def _run_encoded(task: Task, design: Design, chunk: Chunk, issues: tuple[str, ...]) -> Encoded:
     """Run a chunk and encode its shard in the worker (see `store.Encoded`)."""
     return encode_shard(task(design, chunk), issues)
+
+
+def run_here(
+    task: Task,
+    design: Design,
+    chunk: Chunk,
+    sink: Sink,
+    failures: list[tuple[int, str]],
+    tick: Callable[[int], None],
+) -> None:
+    """Run one chunk in this process and write it through ``sink``; an error is recorded in
+    ``failures`` and the sink, and the batch goes on (failure isolation)."""
+    t0 = time.perf_counter()
+    try:
+        df = task(design, chunk)
+    except Exception as exc:
+        failures.append((chunk.id, f"{type(exc).__name__}: {exc}"))
+        sink.fail(chunk, failures[-1][1])
+        return
+    sink.write(chunk, df, time.perf_counter() - t0)
+    tick(chunk.runs)
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -61,9 +92,14 @@ def run_in_pool(
     workers: int,
     tick: Callable[[int], None],
     task: Task,
+    run_while_starting: bool = True,
 ) -> list[tuple[int, str]]:
     """Run ``chunks`` with ``task`` on ``workers`` processes; write each through ``sink`` as it
-    finishes; return the failures (chunk id, error)."""
+    finishes; return the failures (chunk id, error).
+
+    With ``run_while_starting``, this process runs chunks itself until the worker server is up
+    (if it is not within `WARM_WAIT`); such a chunk has the one-worker path's
+    isolation, not the pool's (tests of the pool's isolation turn it off)."""
     failures: list[tuple[int, str]] = []
     todo = deque(chunks)
     suspects: deque[Chunk] = deque()  # in flight when a worker died: run again, one at a time
@@ -71,7 +107,14 @@ def run_in_pool(
     # a chunk's rows (a DataFrame), or with a DirectorySink its encoded shard (Encoded)
     pending: dict[Future[Any], tuple[Chunk, float]] = {}
     limit = 2 * workers  # bounded in flight: memory does not grow with the batch
-    pool = _new_pool(workers)
+    up = _workers.server_up() if run_while_starting else None
+    if up is not None and not up.wait(WARM_WAIT):
+        # the worker server is still starting: use this core meanwhile (whole chunks; the
+        # workers may wait up to one chunk's time for their first, which costs less than this
+        # process idling through the server's start)
+        while todo and not up.is_set():
+            run_here(task, design, todo.popleft(), sink, failures, tick)
+    pool = _new_pool(workers)  # its first submission waits for the server, if it is not up
 
     def fail(c: Chunk, error: str) -> None:
         failures.append((c.id, error))
