@@ -15,6 +15,7 @@ the model, so importing it costs nothing.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from multiprocessing import forkserver
 from typing import TYPE_CHECKING
@@ -40,8 +41,23 @@ def start_server(workers: int, executor: str = "local") -> None:
     running; it loads the model while the caller goes on (a pool made later connects to it and
     waits only for what is left of its start). Otherwise nothing."""
     if workers > 1 and executor == "local":
-        context()
+        _ensure_running()
+
+
+def _ensure_running() -> None:
+    """Start the server, if it is not running, with SIGINT ignored. It inherits that, and Python
+    keeps a signal ignored at its start ignored: a Ctrl-C during the server's ≈ 1.3 s of imports
+    then neither kills it nor prints its traceback (the forkserver ignores SIGINT only once its
+    imports are done). Ctrl-C is the submitting process's business (`model.batch.pool`)."""
+    context()
+    if threading.current_thread() is not threading.main_thread():  # signals: main thread only
         forkserver.ensure_running()
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _nothing() -> None:
@@ -57,6 +73,7 @@ def server_up() -> threading.Event:
     until the event is set."""
     with _asked:
         if not _up.is_set() and not any(t.is_alive() for t in _asking):
+            _ensure_running()  # here, not in the thread: only the main thread sets signals
             _asking[:] = [threading.Thread(target=_ask, name="worker-server-up", daemon=True)]
             _asking[0].start()
     return _up

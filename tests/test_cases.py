@@ -188,11 +188,14 @@ def test_leave_one_case_out_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     q = {0.2: [0.5, 0.5, 0.5], 1.0: [0.9, 0.9, 0.1], 2.0: [0.6, 0.6, 0.9]}
     names = [c.name for c in cases]
 
-    def fake(scn: Any, runs: int, seed: int, workers: int = 1) -> dict[str, float]:
+    def one(scn: Any) -> dict[str, float]:
         i, qi = names.index(scn.name), q[scn.get("model.resolve_noise")][names.index(scn.name)]
         return {"p_summit": qi if y[i] else 1 - qi}
 
-    monkeypatch.setattr(scoring, "forecast", fake)
+    def fake(scns: Any, runs: int, seed: int, workers: int = 1) -> list[dict[str, float]]:
+        return [one(s) for s in scns]
+
+    monkeypatch.setattr(scoring, "forecasts", fake)
     t = loo_tune(cases, "model.resolve_noise", [1.0, 2.0], runs=1, seed=0)
     assert t.values == [0.2, 1.0, 2.0] and t.default == 0.2
     assert t.brier_by_value == pytest.approx([0.25, 0.83 / 3, 0.11])

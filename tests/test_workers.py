@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.batch import Chunk, Design, MemorySink, execute, run_batch
-from model.batch.executors import run_chunk
-from model.batch.pool import MAX_ATTEMPTS
+from model.batch import Chunk, Design, MemorySink, execute, plan_chunks, run_batch, run_batches
+from model.batch.executors import execute_jobs, run_chunk
+from model.batch.pool import MAX_ATTEMPTS, Job
 from model.scenario import load_scenario
 
 SUMMIT = [sys.executable, "-m", "model.cli"]
@@ -197,3 +197,53 @@ def test_the_submitting_process_runs_chunks_while_the_worker_server_starts(tmp_p
     execute(_design(), ref)  # same design, one worker
     want = pd.concat(list(ref.frames_in_order()), ignore_index=True)
     pd.testing.assert_frame_equal(pd.read_parquet(rows), want)
+
+
+def failing_for_koizumi(design: Design, chunk: Chunk) -> pd.DataFrame:
+    if design.scenario.name == "koizumi-2002":
+        raise RuntimeError("no model for this case")
+    return run_chunk(design, chunk)
+
+
+def test_several_designs_in_one_pool_give_each_its_own_rows() -> None:
+    """`run_batches` (what `summit score` uses) runs the chunks of several designs on one pool;
+    each design's rows and summary are those of `run_batch` on it alone, and a failure is
+    reported with the design it belongs to."""
+    designs = [
+        Design(load_scenario(name), replications=1500, root_seed=5, chunk_runs=500)
+        for name in ("baseline-2024", "koizumi-2002", "seoul-sidelined")
+    ]
+    for workers in (1, 2):
+        results = run_batches(designs, workers=workers)
+        assert [r.design for r in results] == designs
+        for d, res in zip(designs, results, strict=True):
+            alone = run_batch(d)
+            pd.testing.assert_frame_equal(res.runs, alone.runs)
+            pd.testing.assert_frame_equal(res.summary, alone.summary)
+            assert res.failures == []
+    jobs = [Job(d, c, MemorySink()) for d in designs for c in plan_chunks(d)]
+    failed = execute_jobs(jobs, workers=2, task=failing_for_koizumi)
+    assert [(job.design.scenario.name, job.chunk.id) for job, _ in failed] == [
+        ("koizumi-2002", 0), ("koizumi-2002", 1), ("koizumi-2002", 2)
+    ]  # fmt: skip
+    assert all(e == "RuntimeError: no model for this case" for _, e in failed)
+
+
+def test_ctrl_c_while_the_worker_server_starts_does_not_stop_it() -> None:
+    """Ctrl-C in the first second of `summit run --workers 2` reaches the worker server while it
+    imports the model; it must neither die nor print a traceback (model._workers starts it with
+    SIGINT ignored). The child starts with SIGINT at its default, as from a terminal."""
+    code = """
+import os, signal
+from multiprocessing import forkserver
+import model._workers as w
+w.start_server(2)
+first = forkserver._forkserver._forkserver_pid
+os.kill(first, signal.SIGINT)  # while it starts
+up = w.server_up().wait(60)  # a server that died is started anew: compare its pid
+print(up, forkserver._forkserver._forkserver_pid == first)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, preexec_fn=_ctrl_c_as_on_a_terminal)  # fmt: skip
+    assert res.stdout.strip() == "True True", res.stderr
+    assert "Traceback" not in res.stderr, res.stderr

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.batch import Design, chunk_runs_for, run_batch
+from model.batch import Design, chunk_runs_for, run_batches
 from model.errors import ExperimentError, ScenarioError, problem
 from model.scenario import SHIPPED_DIR, Scenario, load_scenario
 
@@ -188,32 +188,38 @@ class Library:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def forecast(scn: Scenario, runs: int, seed: int, workers: int = 1) -> dict[str, float]:
-    """P(summit) and P(agreement | summit) over ``runs`` replications (common random numbers:
-    every case uses the same root seed)."""
-    chunk = chunk_runs_for(runs, workers)  # every worker busy (4,000 runs: one chunk each)
-    res = run_batch(
-        Design(scn, replications=runs, root_seed=seed, chunk_runs=chunk), workers=workers
-    )
-    if res.failures:
-        raise ExperimentError(f"{scn.source}: the model failed: {res.failures[0][1]}")
-    rows = res.runs
-    summit = rows["summit"].to_numpy(bool)
-    agreed = rows["agreement"].to_numpy(bool)
-    n_summit = int(summit.sum())
-    return {
-        "p_summit": float(summit.mean()),
-        "p_agreement_given_summit": float(agreed[summit].mean()) if n_summit else math.nan,
-        "summit_runs": n_summit,
-    }
+def forecasts(
+    scenarios: Sequence[Scenario], runs: int, seed: int, workers: int = 1
+) -> list[dict[str, float]]:
+    """P(summit) and P(agreement | summit) of each scenario over ``runs`` replications (common
+    random numbers: every case uses the same root seed). They run as one set of chunks, so
+    every worker stays busy though each case is a small batch."""
+    # chunks as large as keeps every worker busy over the whole set (a chunk holds one case)
+    chunk = chunk_runs_for(runs * len(scenarios), workers)
+    designs = [Design(s, replications=runs, root_seed=seed, chunk_runs=chunk) for s in scenarios]
+    out = []
+    for scn, res in zip(scenarios, run_batches(designs, workers), strict=True):
+        if res.failures:
+            raise ExperimentError(f"{scn.source}: the model failed: {res.failures[0][1]}")
+        rows = res.runs
+        summit = rows["summit"].to_numpy(bool)
+        agreed = rows["agreement"].to_numpy(bool)
+        n_summit = int(summit.sum())
+        out.append(
+            {
+                "p_summit": float(summit.mean()),
+                "p_agreement_given_summit": float(agreed[summit].mean()) if n_summit else math.nan,
+                "summit_runs": n_summit,
+            }
+        )
+    return out
 
 
 def score_library(cases: Sequence[Scenario], runs: int, seed: int, workers: int = 1) -> Library:
     rows = []
-    for scn in cases:
+    for scn, f in zip(cases, forecasts(cases, runs, seed, workers), strict=True):
         o = scn.spec.outcome
         assert o is not None
-        f = forecast(scn, runs, seed, workers)
         rows.append(
             {
                 "case": scn.name,
@@ -280,12 +286,9 @@ def loo_tune(
     default = defaults.pop()
     grid = sorted({float(v) for v in values} | {default})
     y = np.array([int(c.spec.outcome.summit) for c in cases if c.spec.outcome is not None])
-    p = np.array(
-        [
-            [forecast(c.with_values({path: v}), runs, seed, workers)["p_summit"] for c in cases]
-            for v in grid
-        ]
-    )
+    variants = [c.with_values({path: v}) for v in grid for c in cases]
+    p = np.array([f["p_summit"] for f in forecasts(variants, runs, seed, workers)])
+    p = p.reshape(len(grid), len(cases))
     b = brier(p, y[None, :])  # (values, cases)
     by_value = b.mean(axis=1)
     chosen, loo = [], []

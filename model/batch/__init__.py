@@ -12,7 +12,7 @@ from model.batch.design import (
 )
 from model.batch.executors import execute, run_chunk
 from model.batch.manifest import batch_kind, design_from_manifest, load_manifest
-from model.batch.runner import BatchResult, run_batch
+from model.batch.runner import BatchResult, run_batch, run_batches
 from model.batch.store import DirectorySink, MemorySink, read_runs
 
 __all__ = [
@@ -32,5 +32,6 @@ __all__ = [
     "plan_chunks",
     "read_runs",
     "run_batch",
+    "run_batches",
     "run_chunk",
 ]

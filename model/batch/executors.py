@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from model.batch.design import Chunk, Design, plan_chunks
-from model.batch.pool import Task, run_here, run_in_pool
+from model.batch.pool import Failure, Job, Task, run_here, run_in_pool
 from model.batch.store import DirectorySink, MemorySink
 from model.sim.summit import SummitModel
 
@@ -76,11 +76,26 @@ def execute(
     (`model.batch.pool`); this process runs chunks itself while the pool's workers start
     (``run_while_starting``). ``task`` stands in for `run_chunk` (tests: a chunk that kills its
     worker)."""
-    chunks = [c for c in plan_chunks(design) if c.id not in sink.done()]
+    jobs = [Job(design, c, sink) for c in plan_chunks(design) if c.id not in sink.done()]
+    failed = execute_jobs(jobs, workers, progress, task, run_while_starting)
+    return [(job.chunk.id, error) for job, error in failed]
+
+
+def execute_jobs(
+    jobs: list[Job],
+    workers: int = 1,
+    progress: Progress | None = None,
+    task: Task | None = None,
+    run_while_starting: bool = True,
+) -> list[Failure]:
+    """Run jobs, chunks of one design or of several (`execute`); return the failures (job,
+    error) in the order of ``jobs``."""
     tick = progress or (lambda n: None)
-    if workers <= 1:
-        failures: list[tuple[int, str]] = []
-        for c in chunks:
-            run_here(task or run_chunk, design, c, sink, failures, tick)
-        return failures
-    return run_in_pool(design, chunks, sink, workers, tick, task or run_chunk, run_while_starting)
+    if workers > 1:
+        return run_in_pool(jobs, workers, tick, task or run_chunk, run_while_starting)
+    failures = []
+    for job in jobs:
+        error = run_here(task or run_chunk, job, tick)
+        if error is not None:
+            failures.append((job, error))
+    return failures

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -48,25 +49,32 @@ def _run_encoded(task: Task, design: Design, chunk: Chunk, issues: tuple[str, ..
     return encode_shard(task(design, chunk), issues)
 
 
-def run_here(
-    task: Task,
-    design: Design,
-    chunk: Chunk,
-    sink: Sink,
-    failures: list[tuple[int, str]],
-    tick: Callable[[int], None],
-) -> None:
-    """Run one chunk in this process and write it through ``sink``; an error is recorded in
-    ``failures`` and the sink, and the batch goes on (failure isolation)."""
+@dataclass(frozen=True, eq=False)  # compared by identity: a job is one run of one chunk
+class Job:
+    """One chunk of one design, and the sink its rows go to. A pool can run the chunks of
+    several designs at once (`model.batch.runner.run_batches`)."""
+
+    design: Design
+    chunk: Chunk
+    sink: Sink
+
+
+Failure = tuple[Job, str]  # a job whose chunk failed, and the error
+
+
+def run_here(task: Task, job: Job, tick: Callable[[int], None]) -> str | None:
+    """Run one job in this process and write it through its sink; return the error of a chunk
+    that failed (it is recorded in the sink, and the batch goes on: failure isolation)."""
     t0 = time.perf_counter()
     try:
-        df = task(design, chunk)
+        df = task(job.design, job.chunk)
     except Exception as exc:
-        failures.append((chunk.id, f"{type(exc).__name__}: {exc}"))
-        sink.fail(chunk, failures[-1][1])
-        return
-    sink.write(chunk, df, time.perf_counter() - t0)
-    tick(chunk.runs)
+        error = f"{type(exc).__name__}: {exc}"
+        job.sink.fail(job.chunk, error)
+        return error
+    job.sink.write(job.chunk, df, time.perf_counter() - t0)
+    tick(job.chunk.runs)
+    return None
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -86,26 +94,25 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def run_in_pool(
-    design: Design,
-    chunks: list[Chunk],
-    sink: MemorySink | DirectorySink,
+    jobs: list[Job],
     workers: int,
     tick: Callable[[int], None],
     task: Task,
     run_while_starting: bool = True,
-) -> list[tuple[int, str]]:
-    """Run ``chunks`` with ``task`` on ``workers`` processes; write each through ``sink`` as it
-    finishes; return the failures (chunk id, error).
+) -> list[Failure]:
+    """Run ``jobs`` with ``task`` on ``workers`` processes; write each through its sink as it
+    finishes; return the failures (job, error), in the order of ``jobs``.
 
     With ``run_while_starting``, this process runs chunks itself until the worker server is up
     (if it is not within `WARM_WAIT`); such a chunk has the one-worker path's
     isolation, not the pool's (tests of the pool's isolation turn it off)."""
-    failures: list[tuple[int, str]] = []
-    todo = deque(chunks)
-    suspects: deque[Chunk] = deque()  # in flight when a worker died: run again, one at a time
-    deaths: dict[int, int] = {}  # chunk id → times its worker died while it ran alone
+    failures: list[Failure] = []
+    order = {job: i for i, job in enumerate(jobs)}
+    todo = deque(jobs)
+    suspects: deque[Job] = deque()  # in flight when a worker died: run again, one at a time
+    deaths: dict[Job, int] = {}  # times a job's worker died while it ran alone
     # a chunk's rows (a DataFrame), or with a DirectorySink its encoded shard (Encoded)
-    pending: dict[Future[Any], tuple[Chunk, float]] = {}
+    pending: dict[Future[Any], tuple[Job, float]] = {}
     limit = 2 * workers  # bounded in flight: memory does not grow with the batch
     up = _workers.server_up() if run_while_starting else None
     if up is not None and not up.wait(WARM_WAIT):
@@ -113,21 +120,24 @@ def run_in_pool(
         # workers may wait up to one chunk's time for their first, which costs less than this
         # process idling through the server's start)
         while todo and not up.is_set():
-            run_here(task, design, todo.popleft(), sink, failures, tick)
+            job = todo.popleft()
+            error = run_here(task, job, tick)
+            if error is not None:
+                failures.append((job, error))
     pool = _new_pool(workers)  # its first submission waits for the server, if it is not up
 
-    def fail(c: Chunk, error: str) -> None:
-        failures.append((c.id, error))
-        sink.fail(c, error)
+    def fail(job: Job, error: str) -> None:
+        failures.append((job, error))
+        job.sink.fail(job.chunk, error)
 
-    def submit(queue: deque[Chunk]) -> None:
-        c = queue[0]
+    def submit(queue: deque[Job]) -> None:
+        job = queue[0]
         fut: Future[Any]
-        if isinstance(sink, DirectorySink):  # the worker encodes the shard; we save bytes
-            fut = pool.submit(_run_encoded, task, design, c, sink.issues)
+        if isinstance(job.sink, DirectorySink):  # the worker encodes the shard; we save bytes
+            fut = pool.submit(_run_encoded, task, job.design, job.chunk, job.sink.issues)
         else:
-            fut = pool.submit(task, design, c)
-        pending[fut] = (c, time.perf_counter())
+            fut = pool.submit(task, job.design, job.chunk)
+        pending[fut] = (job, time.perf_counter())
         queue.popleft()  # only once submitted: a broken pool refuses it, and it stays queued
 
     try:
@@ -144,32 +154,32 @@ def run_in_pool(
             if not broken:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    c, t0 = pending.pop(fut)
+                    job, t0 = pending.pop(fut)
                     try:
                         df = fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        pending[fut] = (c, t0)  # lost with the others, below
+                        pending[fut] = (job, t0)  # lost with the others, below
                         continue
                     except Exception as exc:  # failure isolation: record, keep going
-                        fail(c, f"{type(exc).__name__}: {exc}")
+                        fail(job, f"{type(exc).__name__}: {exc}")
                         continue
-                    sink.write(c, df, time.perf_counter() - t0)
-                    tick(c.runs)
+                    job.sink.write(job.chunk, df, time.perf_counter() - t0)
+                    tick(job.chunk.runs)
             if not broken:
                 continue
-            lost = sorted((c for c, _ in pending.values()), key=lambda c: c.id)
+            lost = sorted((job for job, _ in pending.values()), key=order.__getitem__)
             pending.clear()
             _stop(pool)
             pool = _new_pool(workers)
-            for c in lost:
+            for job in lost:
                 if alone:  # it ran alone: its own worker died
-                    deaths[c.id] = deaths.get(c.id, 0) + 1
-                if deaths.get(c.id, 0) >= MAX_ATTEMPTS:
-                    fail(c, f"WorkerDied: its worker process died on all {MAX_ATTEMPTS} runs "
-                            "alone (killed, or out of memory?)")  # fmt: skip
+                    deaths[job] = deaths.get(job, 0) + 1
+                if deaths.get(job, 0) >= MAX_ATTEMPTS:
+                    fail(job, f"WorkerDied: its worker process died on all {MAX_ATTEMPTS} runs "
+                              "alone (killed, or out of memory?)")  # fmt: skip
                 else:
-                    suspects.append(c)
+                    suspects.append(job)
     finally:
         _stop(pool)
-    return failures
+    return sorted(failures, key=lambda f: order[f[0]])

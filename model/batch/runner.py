@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pyarrow.parquet as pq
 
 from model._workers import start_server
 from model.batch.design import Design, plan_chunks
-from model.batch.executors import Progress, execute
+from model.batch.executors import Progress, execute, execute_jobs
 from model.batch.manifest import (
     Kind,
     check_resumable,
@@ -28,6 +29,7 @@ from model.batch.manifest import (
     write_atomic,
     write_json,
 )
+from model.batch.pool import Job
 from model.batch.store import DirectorySink, MemorySink, write_worlds
 from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.results.columns import run_dictionary, summary_dictionary
@@ -149,6 +151,27 @@ def run_batch(
             return _run_in(design, out, sink, run_all, workers, command, kind, extra, where, fresh)
     except OSError as exc:  # the lock or the first manifest could not be written
         raise EnvironmentProblem(_environment_line(out, exc, None, kind)) from None
+
+
+def run_batches(designs: Sequence[Design], workers: int = 1) -> list[BatchResult]:
+    """Run several designs in memory as one set of chunks: with workers, one pool runs them all,
+    so its start and its last, half-idle round are paid once, and small batches keep every
+    worker busy (`summit score` runs one small batch per case). Each result is the one
+    `run_batch` gives for its design alone."""
+    start_server(workers)
+    sinks = [MemorySink() for _ in designs]
+    jobs = [Job(d, c, sink) for d, sink in zip(designs, sinks, strict=True) for c in plan_chunks(d)]
+    failed = execute_jobs(jobs, workers)
+    return [
+        BatchResult(
+            d,
+            summarize(d, sink),
+            [(job.chunk.id, error) for job, error in failed if job.sink is sink],
+            None,
+            sink,
+        )
+        for d, sink in zip(designs, sinks, strict=True)
+    ]
 
 
 def _run_in(
