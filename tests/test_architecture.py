@@ -180,3 +180,23 @@ def test_the_package_names_its_api_lazily() -> None:
         assert getattr(model, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = model.nothing  # type: ignore[attr-defined]
+
+
+def test_the_program_skips_the_last_garbage_collection_at_exit() -> None:
+    """`summit` (`program`) freezes the objects its imports made when it exits, so that the
+    interpreter's last collection does not walk them (≈ 0.3 s a command, docs/PERFORMANCE.md
+    round 4); `main`, which the tests call in their own process, does not. The check runs in an
+    atexit hook registered first, so it runs after the program's own hooks."""
+    code = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen", gc.get_freeze_count() > 0))
+from model.cli import program
+sys.argv = ["summit", "--version"]
+program()
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "frozen True", res.stdout
+    res = subprocess.run([sys.executable, "-c", code.replace("program", "main")],
+                         capture_output=True, text=True)  # fmt: skip
+    assert res.stdout.strip().splitlines()[-1] == "frozen False", res.stdout

@@ -1,5 +1,5 @@
 """The `summit` command: thin verbs over the batch machinery and the analyses."""
 
-from model.cli.main import main
+from model.cli.main import main, program
 
-__all__ = ["main"]
+__all__ = ["main", "program"]
