@@ -23,9 +23,8 @@ from model.batch.worlds import world_of, world_values
 from model.errors import ExperimentError, ScenarioError, problem
 from model.scenario import Rule, Scenario, unknown_path_rule
 from model.sim.outcomes import OutcomeNames
-from model.sim.seeding import BLOCK, Block, blocks_for
+from model.sim.seeding import BLOCK, DEFAULT_SEED, Block, blocks_for
 
-DEFAULT_SEED = 20240315  # the baseline's start date; any integer works
 DEFAULT_CHUNK_RUNS = 10_000  # runs per chunk (whole blocks); ≈0.5 s of work on this machine
 
 

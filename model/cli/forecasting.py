@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from model.errors import SummitError
+from model.sim.seeding import DEFAULT_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 # numpy, pandas and the tables are imported inside the commands: `summit`'s start-up stays light
 # (model._workers: `summit run --workers 2` starts its worker server before the heavy imports)
 
-DEFAULT_SEED = 20240315  # the project's root seed (model/runner.py); any integer works
 RULE_NAMES = ["compromise", "median", "eu", "ktab", "fj", "challenge"]
 TABLE_FORMATS = click.Choice(["md", "csv"])
 

@@ -283,93 +283,12 @@ def sweep(
     _report(result, out, fmt, resume_hint=f"summit sweep --resume {out}")
 
 
-@cli.command()
-@click.argument("a")
-@click.argument("b", required=False)
-@click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Runs per scenario (when A and B are scenarios).")  # fmt: skip
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None)
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--format", "fmt", type=FORMATS, default="md", show_default=True)
-@click.option("--plot", type=click.Path(path_type=Path), default=None,
-              help="PNG: a forest plot; for sweeps, curves or a heatmap of B − A.")  # fmt: skip
-@click.option("--outcome", "outcomes", multiple=True,
-              help="Sweeps: outcome to compare (repeat; 'all' for every one) "
-              "[default: p_summit, strain_mean, p_wedge].")  # fmt: skip
-def compare(
-    a: str,
-    b: str | None,
-    runs: int,
-    seed: int | None,
-    workers: int,
-    fmt: str,
-    plot: Path | None,
-    outcomes: tuple[str, ...],
-) -> None:
-    """Differences B − A for every outcome, with 95% intervals (paired under common random
-    numbers). A and B are scenarios (run now, same seed) or finished batch directories; two
-    sweeps (or DIR:SCENARIO, or one DIR of two scenarios) are compared point by point."""
-    start_server(workers)  # first: its imports overlap ours (model._workers)
-    from model.analysis.compare import Side, compare_sides, format_compare
-    from model.batch import (
-        DEFAULT_SEED,
-        Design,
-        chunk_runs_for,
-        load_manifest,
-        read_runs,
-        run_batch,
-    )
-    from model.batch.worlds import default_worlds
-    from model.cli.compare_sweeps import compared_as_sweeps
-
-    if plot is not None and not plot.parent.is_dir():
-        raise ExperimentError(f"{plot}: --plot: no such directory; got {str(plot.parent)!r}")
-    if compared_as_sweeps(a, b, outcomes, fmt, plot):
-        return
-    if b is None:
-        raise click.UsageError("needs A and B (or one batch directory of two scenarios)")
-    if outcomes:
-        raise click.UsageError("--outcome: only for sweeps (two scenarios compare every outcome)")
-
-    sides = []
-    seeds = []
-    for ref in (a, b):
-        path = Path(ref)
-        if path.is_dir():
-            m = load_manifest(path)
-            rows = read_runs(path)
-            scn_weeks = load_scenario(m["scenario_files"][0]["path"] if m.get("scenario_files")
-                                      and Path(m["scenario_files"][0]["path"]).exists()
-                                      else m["scenario"]).weeks  # fmt: skip
-            d = m["design"]
-            seeds.append((d["root_seed"], d["replications"], d.get("worlds", 1)))
-            sides.append(Side(m["scenario"], rows[rows["point"] == 0], scn_weeks))
-        else:
-            scn = load_scenario(ref)
-            s = DEFAULT_SEED if seed is None else seed
-            w = default_worlds(scn, runs)
-            chunk = chunk_runs_for(runs, workers)  # both workers busy on a small batch
-            design = Design(scn, replications=runs, root_seed=s, worlds=w, chunk_runs=chunk)
-            res = run_batch(design, workers=workers)
-            seeds.append((s, runs, w))
-            sides.append(Side(scn.name, res.runs, scn.weeks))
-    if sides[0].label == sides[1].label:
-        sides[1] = Side(sides[1].label + " (B)", sides[1].runs, sides[1].weeks)
-    paired = seeds[0] == seeds[1]
-    table = compare_sides(sides[0], sides[1], paired)
-    click.echo(format_compare(table, fmt))
-    if plot is not None:
-        from model.analysis.plots import forest_plot
-
-        forest_plot(table, plot)
-        click.echo(f"plot written to {plot}", err=True)
-
-
 def _register_optional() -> None:
     """Commands that live in their own modules (bargaining rules; analyses of sweeps)."""
     import importlib
 
     for module in (
+        "model.cli.compare",
         "model.cli.table",
         "model.cli.forecasting",
         "model.cli.analysis",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+DEFAULT_SEED = 20240315  # the root seed when none is given (the baseline's start date); any works
 BLOCK = 250  # replications per seeding block: part of the reproducibility contract, never change
 AHEAD_WEEKS = 8  # a purpose's draws are made this many weeks at a time …
 AHEAD_BYTES = 4 << 20  # … unless that would take more memory than this (then fewer weeks)
