@@ -24,9 +24,19 @@ if TYPE_CHECKING:  # defined only where forkserver exists (not on Windows): not 
     from multiprocessing.context import ForkServerContext
 
 PRELOAD = ["model.batch.executors"]  # what every worker needs: the model and the executors
-_up = threading.Event()  # set once the server has forked a process (`server_up`)
-_asked = threading.Lock()
-_asking: list[threading.Thread] = []
+
+
+class _Probe:
+    """Whether the worker server is up, learned by forking one trivial process from it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.settled = threading.Event()  # the probe finished: the server is up, or failed
+        self.up_pid: int | None = None  # the server that answered (None: none did)
+        self.thread: threading.Thread | None = None
+
+
+_probe = _Probe()
 
 
 def context() -> ForkServerContext:
@@ -48,7 +58,11 @@ def _ensure_running() -> None:
     """Start the server, if it is not running, with SIGINT ignored. It inherits that, and Python
     keeps a signal ignored at its start ignored: a Ctrl-C during the server's ≈ 1.3 s of imports
     then neither kills it nor prints its traceback (the forkserver ignores SIGINT only once its
-    imports are done). Ctrl-C is the submitting process's business (`model.batch.pool`)."""
+    imports are done). Ctrl-C is the submitting process's business (`model.batch.pool`).
+
+    The server is one per process (multiprocessing's), so any other user of the forkserver
+    context in this process (on Python ≥ 3.14 the default start method on Linux) gets workers
+    that have the model preloaded and ignore SIGINT."""
     context()
     if threading.current_thread() is not threading.main_thread():  # signals: main thread only
         forkserver.ensure_running()
@@ -57,7 +71,13 @@ def _ensure_running() -> None:
     try:
         forkserver.ensure_running()
     finally:
-        signal.signal(signal.SIGINT, old)
+        if old is not None:  # None: a handler set outside Python, which cannot be restored
+            signal.signal(signal.SIGINT, old)
+
+
+def _server_pid() -> int | None:
+    pid: int | None = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    return pid
 
 
 def _nothing() -> None:
@@ -65,25 +85,35 @@ def _nothing() -> None:
 
 
 def server_up() -> threading.Event:
-    """An event set once the worker server is up: it has loaded the model and forked a process.
+    """Start the worker server if needed, and learn when it is up: an event set once that is
+    settled (the server forked a process, or starting it failed: a pool made then reports why).
 
     Learning it needs a fork, and a fork waits for the server to start (a pool's first
-    submission waits likewise, holding the pool's lock). So a thread of its own asks, once a
-    session, and the caller goes on meanwhile; `model.batch.pool` runs chunks in this process
-    until the event is set."""
-    with _asked:
-        if not _up.is_set() and not any(t.is_alive() for t in _asking):
-            _ensure_running()  # here, not in the thread: only the main thread sets signals
-            _asking[:] = [threading.Thread(target=_ask, name="worker-server-up", daemon=True)]
-            _asking[0].start()
-    return _up
+    submission waits likewise, holding the pool's lock). So a thread of its own asks, and the
+    caller goes on meanwhile: `model.batch.pool` runs chunks in this process until the event is
+    set. Once the server answered, the answer holds until the server is replaced (it died, and
+    `_ensure_running` started another): then it is asked again."""
+    _ensure_running()  # here, not in the thread: only the main thread sets signals
+    pr = _probe
+    with pr.lock:
+        asking = pr.thread is not None and pr.thread.is_alive()
+        answered = pr.settled.is_set() and pr.up_pid is not None and pr.up_pid == _server_pid()
+        if not asking and not answered:
+            pr.settled.clear()
+            pr.up_pid = None
+            pr.thread = threading.Thread(target=_ask, name="worker-server-up", daemon=True)
+            pr.thread.start()
+    return pr.settled
 
 
 def _ask() -> None:
+    pr = _probe
     try:
         probe = context().Process(target=_nothing, daemon=True)
         probe.start()  # returns once the server has forked it
         probe.join()
-    except Exception:  # the server cannot start: a pool made later reports the error itself
-        return
-    _up.set()
+        pr.up_pid = _server_pid()
+    except Exception:  # the server cannot start (or we are a daemonic worker): a pool made
+        pass  # now, without the answer, fails with the reason, as it always did
+    finally:
+        pr.settled.set()

@@ -4,6 +4,9 @@ point scenarios, `worlds=1`; batches with worlds: tests/test_worlds.py)."""
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from model import simulate
 from model.analysis.compare import Side, compare_sides, format_compare
@@ -41,3 +44,26 @@ def test_compare_lists_each_ally_once_and_names_its_methods() -> None:
     assert r"\begin{tabular}{lrrrl}" in format_compare(table, "latex")
     rows = json.loads(format_compare(table, "json"))
     assert rows[0]["difference"] == table["difference"].iloc[0]
+
+
+def test_compare_reports_a_failed_chunk_instead_of_comparing_short_rows(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario side whose chunk failed would have fewer rows than the other side: `summit
+    compare` says which scenario failed and why (exit 2) rather than comparing what is left."""
+    import model.batch
+    from model.cli.main import main
+
+    real = model.batch.run_batches
+
+    def one_fails(designs: Any, workers: int = 1, tallied_only: bool = False) -> Any:
+        results = real(designs, workers, tallied_only)
+        results[1].failures.append((0, "MemoryError: out of memory"))
+        return results
+
+    monkeypatch.setattr(model.batch, "run_batches", one_fails)
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "baseline-2024", "seoul-sidelined", "--runs", "500"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "seoul-sidelined" in err and "the model failed: MemoryError: out of memory" in err

@@ -13,10 +13,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from model import _workers
+from model.analysis import scoring
+from model.analysis.scoring import find_cases, forecasts
 from model.batch import Chunk, Design, MemorySink, execute, plan_chunks, run_batch, run_batches
 from model.batch.executors import execute_jobs, run_chunk
 from model.batch.pool import MAX_ATTEMPTS, Job
@@ -75,8 +79,33 @@ def _ctrl_c_as_on_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("executor", ["local", "dask"])
-def test_ctrl_c_to_the_process_group_prints_no_traceback(tmp_path: Path, executor: str) -> None:
+def _descendants(pid: int) -> int:
+    """How many processes descend from ``pid`` (from /proc: Linux)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier = 0, [pid]
+    while frontier:
+        kids = [c for c, p in parent.items() if p in frontier]
+        found += len(kids)
+        frontier = kids
+    return found
+
+
+@pytest.mark.parametrize(
+    ("executor", "when"), [("local", "early"), ("local", "pool running"), ("dask", "early")]
+)
+def test_ctrl_c_to_the_process_group_prints_no_traceback(
+    tmp_path: Path, executor: str, when: str
+) -> None:
+    """Ctrl-C (SIGINT to every process of the group) while the batch runs: one line, exit 130,
+    the manifest "interrupted". "early": after two chunks, which may be while the worker server
+    starts and this process runs chunks itself; "pool running": once the server and both
+    workers are up (three processes below the command's)."""
     if executor == "dask":
         pytest.importorskip("distributed")
     out = tmp_path / "b"
@@ -90,6 +119,9 @@ def test_ctrl_c_to_the_process_group_prints_no_traceback(tmp_path: Path, executo
     deadline = time.time() + 180
     while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 2):
         time.sleep(0.05)
+    while when == "pool running" and time.time() < deadline and _descendants(proc.pid) < 3:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before Ctrl-C"
     os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: every process of the group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -155,12 +187,13 @@ print(first, server._forkserver_pid == first, server._preload_modules)
 
 
 RUN_WHILE_STARTING = """
-import json, os, sys
+import json, os, sys, time
 from model.batch import Design, MemorySink, execute
 from model.batch.executors import run_chunk
 from model.scenario import load_scenario
 
 def tagged(design, chunk):
+    time.sleep(0.25)  # slow chunks: the worker server comes up while this process runs some
     rows = run_chunk(design, chunk)
     rows["pid"] = os.getpid()
     return rows
@@ -182,19 +215,20 @@ if __name__ == "__main__":
 def test_the_submitting_process_runs_chunks_while_the_worker_server_starts(tmp_path: Path) -> None:
     """In a new process the worker server has to start (an interpreter importing the model),
     and the batch does not wait idle for it: the submitting process runs chunks meanwhile
-    (model.batch.pool, `run_while_starting`). Every chunk runs once, and the rows are those of
-    one worker."""
+    (model.batch.pool, `run_while_starting`), and the workers take the rest once it is up
+    (24 chunks of ≥ 0.25 s: 6 s of work, against ≈ 1.3 s for the server to start). Every chunk
+    runs once, and the rows are those of one worker."""
     script = tmp_path / "batch.py"
     script.write_text(RUN_WHILE_STARTING)
     rows = tmp_path / "rows.parquet"
-    res = subprocess.run([sys.executable, str(script), "3000", str(rows)], capture_output=True,
+    res = subprocess.run([sys.executable, str(script), "6000", str(rows)], capture_output=True,
                          text=True, check=True)  # fmt: skip
     got = json.loads(res.stdout.strip().splitlines()[-1])
-    assert got["ids"] == list(range(12))
-    assert got["parent"] in got["pids"], got  # the first chunks ran here, before any worker
-    assert got["pids"][0] == got["parent"]
+    assert got["ids"] == list(range(24))
+    assert got["pids"][0] == got["parent"], got  # the first chunk ran here, before any worker
+    assert set(got["pids"]) - {got["parent"]}, got  # and the workers ran others
     ref = MemorySink()
-    execute(_design(), ref)  # same design, one worker
+    execute(_design(6000), ref)  # same design, one worker
     want = pd.concat(list(ref.frames_in_order()), ignore_index=True)
     pd.testing.assert_frame_equal(pd.read_parquet(rows), want)
 
@@ -213,6 +247,7 @@ def test_several_designs_in_one_pool_give_each_its_own_rows() -> None:
         Design(load_scenario(name), replications=1500, root_seed=5, chunk_runs=500)
         for name in ("baseline-2024", "koizumi-2002", "seoul-sidelined")
     ]
+    assert _workers.server_up().wait(60)  # the server is up: the chunks go to the workers
     for workers in (1, 2):
         results = run_batches(designs, workers=workers)
         assert [r.design for r in results] == designs
@@ -227,6 +262,52 @@ def test_several_designs_in_one_pool_give_each_its_own_rows() -> None:
         ("koizumi-2002", 0), ("koizumi-2002", 1), ("koizumi-2002", 2)
     ]  # fmt: skip
     assert all(e == "RuntimeError: no model for this case" for _, e in failed)
+    assert run_batches([]) == []
+    # `summit score` runs the whole library as one set of chunks
+    calls: list[int] = []
+
+    def spy(designs: Any, workers: int = 1, tallied_only: bool = False) -> Any:
+        calls.append(len(designs))
+        return run_batches(designs, workers, tallied_only)
+
+    cases = find_cases()[:3]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scoring, "run_batches", spy)
+        got = forecasts(cases, 500, 5, workers=2)
+    assert calls == [3] and len(got) == 3
+
+
+BROKEN_SERVER = """
+import sys
+import model._workers as w
+w.PRELOAD = ["boom"]  # the worker server dies while it starts
+from model.batch import Design, MemorySink, execute
+from model.scenario import load_scenario
+
+if __name__ == "__main__":
+    design = Design(load_scenario("baseline-2024"), replications=4000, root_seed=1,
+                    chunk_runs=250)
+    mem = MemorySink()
+    try:
+        execute(design, mem, workers=2)
+    except Exception as exc:
+        print("raised", type(exc).__name__, len(mem.frames))
+    else:
+        print("returned", len(mem.frames))
+"""
+
+
+def test_a_worker_server_that_cannot_start_is_an_error_not_a_serial_batch(tmp_path: Path) -> None:
+    """If the worker server dies while it starts, `--workers 2` must fail as it did before
+    chunks ran in the submitting process, not quietly run the whole batch there."""
+    (tmp_path / "boom.py").write_text("raise RuntimeError('cannot load the model')\n")
+    script = tmp_path / "batch.py"
+    script.write_text(BROKEN_SERVER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
+                         timeout=120)  # fmt: skip
+    assert res.stdout.startswith("raised"), (res.stdout, res.stderr[-2000:])
+    assert int(res.stdout.split()[-1]) < 16, res.stdout  # not all 16 chunks ran here
 
 
 def test_ctrl_c_while_the_worker_server_starts_does_not_stop_it() -> None:

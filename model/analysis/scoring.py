@@ -198,7 +198,8 @@ def forecasts(
     chunk = chunk_runs_for(runs * len(scenarios), workers)
     designs = [Design(s, replications=runs, root_seed=seed, chunk_runs=chunk) for s in scenarios]
     out = []
-    for scn, res in zip(scenarios, run_batches(designs, workers), strict=True):
+    # rows of every case stay in memory until the last is done: only the tallied columns
+    for scn, res in zip(scenarios, run_batches(designs, workers, tallied_only=True), strict=True):
         if res.failures:
             raise ExperimentError(f"{scn.source}: the model failed: {res.failures[0][1]}")
         rows = res.runs

@@ -10,7 +10,8 @@ pool, and no worker prints a traceback.
 While the worker server is not up yet (it is an interpreter importing the model, ≈ 1.3 s, and
 a pool's first submission waits for it), the submitting process runs chunks itself, as with one
 worker, instead of waiting idle (`run_while_starting`). Chunks are planned from the design
-alone, so where a chunk runs does not change its rows.
+alone, so where a chunk runs does not change its rows. Such a chunk is not isolated as a
+worker's is: if it kills its process (out of memory), the batch stops there, resumable.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from model import _workers
-from model.batch.design import Chunk, Design
+from model.batch.design import DEFAULT_CHUNK_RUNS, Chunk, Design
 from model.batch.store import DirectorySink, Encoded, MemorySink, encode_shard
 
 MAX_ATTEMPTS = 3  # runs of a chunk alone whose worker died, before it is recorded as failed
@@ -104,8 +105,13 @@ def run_in_pool(
     finishes; return the failures (job, error), in the order of ``jobs``.
 
     With ``run_while_starting``, this process runs chunks itself until the worker server is up
-    (if it is not within `WARM_WAIT`); such a chunk has the one-worker path's
-    isolation, not the pool's (tests of the pool's isolation turn it off)."""
+    (if it is not within `WARM_WAIT`), chunks of up to `DEFAULT_CHUNK_RUNS` runs: a chunk it
+    starts just before the server is up keeps the workers waiting until it ends, so a larger
+    one could cost more than it gains. Such a chunk has the one-worker path's isolation, not the
+    pool's: a chunk that kills its process kills the batch (its finished chunks are kept). The
+    tests of the pool's isolation turn it off."""
+    if not jobs:  # nothing to run (a finished batch resumed): no server, no pool
+        return []
     failures: list[Failure] = []
     order = {job: i for i, job in enumerate(jobs)}
     todo = deque(jobs)
@@ -114,12 +120,12 @@ def run_in_pool(
     # a chunk's rows (a DataFrame), or with a DirectorySink its encoded shard (Encoded)
     pending: dict[Future[Any], tuple[Job, float]] = {}
     limit = 2 * workers  # bounded in flight: memory does not grow with the batch
-    up = _workers.server_up() if run_while_starting else None
-    if up is not None and not up.wait(WARM_WAIT):
+    settled = _workers.server_up() if run_while_starting else None
+    if settled is not None and not settled.wait(WARM_WAIT):
         # the worker server is still starting: use this core meanwhile (whole chunks; the
         # workers may wait up to one chunk's time for their first, which costs less than this
         # process idling through the server's start)
-        while todo and not up.is_set():
+        while todo and not settled.is_set() and todo[0].chunk.runs <= DEFAULT_CHUNK_RUNS:
             job = todo.popleft()
             error = run_here(task, job, tick)
             if error is not None:

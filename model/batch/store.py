@@ -57,16 +57,18 @@ def encode_shard(df: pd.DataFrame, issues: tuple[str, ...] = ()) -> Encoded:
 
 
 class MemorySink:
-    """Keeps finished chunks in memory (the Python API without an output directory)."""
+    """Keeps finished chunks in memory (the Python API without an output directory); with
+    ``columns``, only those columns of each chunk's rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, columns: list[str] | None = None) -> None:
         self.frames: dict[int, pd.DataFrame] = {}
+        self.columns = columns
 
     def done(self) -> set[int]:
         return set(self.frames)
 
     def write(self, chunk: Chunk, df: pd.DataFrame, seconds: float) -> None:
-        self.frames[chunk.id] = df
+        self.frames[chunk.id] = df if self.columns is None else df[self.columns]
 
     def fail(self, chunk: Chunk, error: str) -> None:
         pass

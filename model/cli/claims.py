@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from model.sim.seeding import DEFAULT_SEED
+
 DEFAULT_RUNS = 20_000  # per scenario: paired intervals of a few tenths of a point on P(summit)
 
 
@@ -15,7 +17,11 @@ DEFAULT_RUNS = 20_000  # per scenario: paired intervals of a few tenths of a poi
 @click.option("--runs", "-n", type=click.IntRange(min=2), default=DEFAULT_RUNS, show_default=True,
               help="Replications per scenario.")  # fmt: skip
 @click.option(
-    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+    "--seed",
+    "-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"Root seed [default: {DEFAULT_SEED}].",
 )
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
               show_default=True)  # fmt: skip
@@ -24,7 +30,6 @@ def claims_cmd(runs: int, seed: int | None, fmt: str) -> None:
     baseline, or a variant minus its reference over the same replications (common random
     numbers) with a paired 95% interval, and whether it says what the article says."""
     from model.analysis.claims import evaluate, format_claims
-    from model.batch import DEFAULT_SEED
 
     root = DEFAULT_SEED if seed is None else seed
     click.echo(format_claims(evaluate(runs, root), fmt))

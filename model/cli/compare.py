@@ -14,6 +14,7 @@ from model._workers import start_server
 from model.cli.main import FORMATS
 from model.errors import ExperimentError
 from model.scenario import load_scenario
+from model.sim.seeding import DEFAULT_SEED
 
 
 @click.command("compare")
@@ -47,7 +48,6 @@ def compare_cmd(
         start_server(workers)  # a scenario will run: the server's imports overlap ours
     from model.analysis.compare import Side, compare_sides, format_compare
     from model.batch import (
-        DEFAULT_SEED,
         Design,
         chunk_runs_for,
         load_manifest,

@@ -26,6 +26,7 @@ from model._workers import start_server
 from model.cli.factors import as_int_factor, parse_factor
 from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.scenario import BASELINE, load_scenario, pydantic_problems
+from model.sim.seeding import DEFAULT_SEED
 
 FORMATS = click.Choice(["md", "csv", "latex", "json"])
 WORLDS_HELP = (
@@ -74,7 +75,11 @@ def _default_out(name: str) -> Path:
 @click.argument("scenario", required=False, default=BASELINE)
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option(
-    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+    "--seed",
+    "-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"Root seed [default: {DEFAULT_SEED}].",
 )
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
@@ -103,7 +108,7 @@ def run(
 ) -> None:
     """Run a batch of SCENARIO (a file or a shipped name; default: the baseline)."""
     start_server(workers, executor)  # first: its imports overlap ours (model._workers)
-    from model.batch import DEFAULT_SEED, Design, chunk_runs_for, run_batch
+    from model.batch import Design, chunk_runs_for, run_batch
     from model.batch.worlds import default_worlds
     from model.cli.resume import resume_run
 

@@ -9,6 +9,7 @@ import click
 
 from model.errors import SummitError
 from model.scenario import BASELINE, load_scenario, shipped_scenarios
+from model.sim.seeding import DEFAULT_SEED
 
 
 @click.command("check")
@@ -40,13 +41,16 @@ def scenarios_cmd() -> None:
 @click.command("explain")
 @click.argument("scenario", required=False, default=BASELINE)
 @click.option(
-    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+    "--seed",
+    "-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"Root seed [default: {DEFAULT_SEED}].",
 )
 def explain_cmd(scenario: str, seed: int | None) -> None:
     """Tell one run week by week: replication 0 of --seed on the point scenario (ranges at their
     central values, as `summit run --worlds 1`)."""
     from model.analysis.explain import explain as narrate
-    from model.batch import DEFAULT_SEED
 
     click.echo(narrate(load_scenario(scenario), DEFAULT_SEED if seed is None else seed))
 

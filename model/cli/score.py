@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from model._workers import start_server
+from model.sim.seeding import DEFAULT_SEED
 
 if TYPE_CHECKING:  # imported inside the command: `summit`'s start-up stays light
     from model.analysis.scoring import Library, Totals
@@ -28,7 +29,11 @@ CASE_COLUMNS = ["case", "dyad", "as_of", "p_summit", "happened", "summit_date",
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=DEFAULT_RUNS, show_default=True,
               help="Replications per case.")  # fmt: skip
 @click.option(
-    "--seed", "-s", type=click.IntRange(min=0), default=None, help="Root seed [default: 20240315]."
+    "--seed",
+    "-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"Root seed [default: {DEFAULT_SEED}].",
 )
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
@@ -45,7 +50,6 @@ def score_cmd(
     has one row per case."""
     start_server(workers)  # first: its imports overlap ours (model._workers)
     from model.analysis.scoring import find_cases, score_library
-    from model.batch import DEFAULT_SEED
 
     cases = find_cases(paths)
     root = DEFAULT_SEED if seed is None else seed
