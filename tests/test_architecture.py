@@ -197,6 +197,28 @@ program()
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == "frozen True", res.stdout
-    res = subprocess.run([sys.executable, "-c", code.replace("program", "main")],
+    as_main = code.replace("from model.cli import program", "from model.cli.main import main")
+    res = subprocess.run([sys.executable, "-c", as_main.replace("program()", "main()")],
                          capture_output=True, text=True)  # fmt: skip
     assert res.stdout.strip().splitlines()[-1] == "frozen False", res.stdout
+
+
+def test_ctrl_c_while_the_command_loads_prints_no_traceback() -> None:
+    """`import model.cli` imports nothing of the command, so a Ctrl-C while `summit` loads
+    (its imports take ≈ 0.5 s) is caught: one line, exit 130. The KeyboardInterrupt is raised
+    where a Ctrl-C would land, as the command's module is imported."""
+    code = """
+import sys
+class CtrlC:
+    def find_spec(self, name, path, target=None):
+        if name == "model.cli.main":
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, CtrlC())
+from model.cli import program
+sys.argv = ["summit", "--version"]
+program()
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 130, res.stderr
+    assert res.stderr.strip() == "interrupted", res.stderr

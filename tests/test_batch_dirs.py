@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from model.batch import Design, DirectorySink, read_runs, run_batch
-from model.cli import main
+from model.cli.main import main
 from model.errors import EnvironmentProblem
 from model.scenario import load_scenario
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.cli import main
+from model.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {

@@ -9,9 +9,7 @@ kept: resume with ``--resume``).
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
-import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -316,17 +314,6 @@ def _register_optional() -> None:
 
 
 _register_optional()
-
-
-def program() -> None:
-    """The `summit` program (its console script and `python -m model.cli`): `main` on this
-    process's command line. At exit the interpreter's last garbage collection walks every object
-    the imports made (pandas, pyarrow, Mesa's scipy and networkx): ≈ 0.3 s of a 1.5–2.5 s
-    command, for memory the process gives back anyway. Freezing them (`gc.freeze`, in an atexit
-    hook, which runs before that collection) skips it; the project's writes are closed before
-    then (atomic renames), and the standard streams are flushed at exit as always."""
-    atexit.register(gc.freeze)
-    main()
 
 
 def main(argv: list[str] | None = None) -> None:
