@@ -328,3 +328,40 @@ print(up, forkserver._forkserver._forkserver_pid == first)
                          check=True, preexec_fn=_ctrl_c_as_on_a_terminal)  # fmt: skip
     assert res.stdout.strip() == "True True", res.stderr
     assert "Traceback" not in res.stderr, res.stderr
+
+
+STOPPED_WHILE_SENDING = """
+import time
+import numpy as np
+import pandas as pd
+from model.batch import Design, MemorySink, execute
+from model.scenario import load_scenario
+
+def big(design, chunk):
+    time.sleep(0.2)
+    return pd.DataFrame({"x": np.zeros(10_000_000)})  # 80 MB: its sending takes a while
+
+def interrupt(n):
+    raise KeyboardInterrupt  # as a Ctrl-C right after the first result
+
+if __name__ == "__main__":
+    design = Design(load_scenario("baseline-2024"), replications=2000, root_seed=1,
+                    chunk_runs=250)
+    try:
+        execute(design, MemorySink(), workers=2, progress=interrupt, task=big,
+                run_while_starting=False)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+"""
+
+
+def test_a_worker_stopped_while_it_sends_its_result_does_not_hang_the_exit(tmp_path: Path) -> None:
+    """Ctrl-C stops the pool while the other worker is sending a large result (results are
+    sent one at a time, so it starts right after the first). Before `pool._stop` closed its
+    end of the result pipe, the pool's manager thread waited for the rest of that message for
+    ever, and the interpreter's exit with it (the Ctrl-C test hung once so in CI's way)."""
+    script = tmp_path / "stop.py"
+    script.write_text(STOPPED_WHILE_SENDING)
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert res.returncode == 0 and res.stdout.strip() == "interrupted", res.stderr[-2000:]

@@ -86,12 +86,23 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel what has not started and end the workers still running."""
+    """Stop a pool now: cancel what has not started and end the workers still running.
+
+    A worker ended while it sends a result leaves part of a message in the result pipe, and
+    the pool's manager thread waits for the rest for ever; the interpreter's exit waits for that
+    thread (a Ctrl-C that never ends: seen in the Ctrl-C test). So this process also closes its
+    own end of the pipe for writing: once the workers are gone no writer is left, the wait ends
+    in an end of file, and the manager thread takes the pool as broken and cleans up after it
+    (CPython's `_ExecutorManagerThread.terminate_broken`)."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)  # shutdown() lets go of it
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def run_in_pool(
