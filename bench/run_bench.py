@@ -159,6 +159,10 @@ def main() -> None:
     mesa_runs, our_runs = (30, 2_000) if args.quick else (100, 20_000)
     rows: list[dict[str, object]] = []
 
+    def emit(row: dict[str, object]) -> None:
+        rows.append(row)
+        print(" | ".join(str(v) for v in row.values()), flush=True)
+
     def add(label: str, kind: str, runs: int, workers: int = 1, chunk: int = 0) -> dict:
         rec = measure(kind, runs, workers, chunk)
         row = {
@@ -170,8 +174,7 @@ def main() -> None:
             "runs_per_s": round(rec["runs_per_s"]),
             "peak_mb": round(rec["peak_mb"]),
         }
-        rows.append(row)
-        print(" | ".join(str(v) for v in row.values()), flush=True)
+        emit(row)
         return rec
 
     print("measure | runs | workers | chunk_runs | seconds | runs/s | peak MB")
@@ -185,11 +188,9 @@ def main() -> None:
             for workers in (1, 2):
                 rec = command(n, workers)
                 commands.setdefault((n, workers), []).append(rec["seconds"])
-                row = {"measure": "whole `summit run` command", "runs": n, "workers": workers,
-                       "chunk_runs": "", "seconds": round(rec["seconds"], 2),
-                       "runs_per_s": round(rec["runs_per_s"]), "peak_mb": ""}  # fmt: skip
-                rows.append(row)
-                print(" | ".join(str(v) for v in row.values()), flush=True)
+                emit({"measure": "whole `summit run` command", "runs": n, "workers": workers,
+                      "chunk_runs": "", "seconds": round(rec["seconds"], 2),
+                      "runs_per_s": round(rec["runs_per_s"]), "peak_mb": ""})  # fmt: skip
     mesa_ratios = []  # in turn and pair by pair, as the scaling below
     for _ in range(1 if args.quick else 3):
         mesa_rec = add("mesa.batch_run, same model", "mesa", mesa_runs, workers=1)

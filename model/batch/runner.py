@@ -56,9 +56,8 @@ def summarize(design: Design, sink: MemorySink | DirectorySink) -> pd.DataFrame:
     if design.scenarios:
         return _summarize_each_scenario(design, sink)
     bypass = OutcomeNames.of(design.scenario).bypass
-    columns = tally_columns(bypass, design.worlds)
     tallies: dict[int, PointTally] = tally(
-        sink.frames_in_order(columns=columns), design.scenario.weeks, bypass, design.worlds
+        sink.frames_in_order(columns=_tallied(design)), design.scenario.weeks, bypass, design.worlds
     )
     scn = design.scenario
     return summary_table(
@@ -181,6 +180,7 @@ def run_batches(
 
 
 def _tallied(design: Design) -> list[str]:
+    """The run columns the summary of a one-scenario design reads."""
     return tally_columns(OutcomeNames.of(design.scenario).bypass, design.worlds)
 
 

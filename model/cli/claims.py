@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from model.cli.options import seed_option
 from model.sim.seeding import DEFAULT_SEED
 
 DEFAULT_RUNS = 20_000  # per scenario: paired intervals of a few tenths of a point on P(summit)
@@ -16,13 +17,7 @@ DEFAULT_RUNS = 20_000  # per scenario: paired intervals of a few tenths of a poi
 @click.command("claims")
 @click.option("--runs", "-n", type=click.IntRange(min=2), default=DEFAULT_RUNS, show_default=True,
               help="Replications per scenario.")  # fmt: skip
-@click.option(
-    "--seed",
-    "-s",
-    type=click.IntRange(min=0),
-    default=None,
-    help=f"Root seed [default: {DEFAULT_SEED}].",
-)
+@seed_option
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
               show_default=True)  # fmt: skip
 def claims_cmd(runs: int, seed: int | None, fmt: str) -> None:

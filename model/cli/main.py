@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from model._workers import start_server
 from model.cli.factors import as_int_factor, parse_factor
+from model.cli.options import seed_option
 from model.errors import EnvironmentProblem, ExperimentError, SummitError, problem
 from model.scenario import BASELINE, load_scenario, pydantic_problems
 from model.sim.seeding import DEFAULT_SEED
@@ -72,13 +73,7 @@ def _default_out(name: str) -> Path:
 @cli.command()
 @click.argument("scenario", required=False, default=BASELINE)
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=10_000, show_default=True)
-@click.option(
-    "--seed",
-    "-s",
-    type=click.IntRange(min=0),
-    default=None,
-    help=f"Root seed [default: {DEFAULT_SEED}].",
-)
+@seed_option
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Batch directory [default: results/<scenario>-<time>].")  # fmt: skip

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from model.cli.options import seed_option
 from model.errors import SummitError
 from model.scenario import BASELINE, load_scenario, shipped_scenarios
 from model.sim.seeding import DEFAULT_SEED
@@ -40,13 +41,7 @@ def scenarios_cmd() -> None:
 
 @click.command("explain")
 @click.argument("scenario", required=False, default=BASELINE)
-@click.option(
-    "--seed",
-    "-s",
-    type=click.IntRange(min=0),
-    default=None,
-    help=f"Root seed [default: {DEFAULT_SEED}].",
-)
+@seed_option
 def explain_cmd(scenario: str, seed: int | None) -> None:
     """Tell one run week by week: replication 0 of --seed on the point scenario (ranges at their
     central values, as `summit run --worlds 1`)."""

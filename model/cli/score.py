@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from model._workers import start_server
+from model.cli.options import seed_option
 from model.sim.seeding import DEFAULT_SEED
 
 if TYPE_CHECKING:  # imported inside the command: `summit`'s start-up stays light
@@ -28,13 +29,7 @@ CASE_COLUMNS = ["case", "dyad", "as_of", "p_summit", "happened", "summit_date",
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--runs", "-n", type=click.IntRange(min=1), default=DEFAULT_RUNS, show_default=True,
               help="Replications per case.")  # fmt: skip
-@click.option(
-    "--seed",
-    "-s",
-    type=click.IntRange(min=0),
-    default=None,
-    help=f"Root seed [default: {DEFAULT_SEED}].",
-)
+@seed_option
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
               show_default=True)  # fmt: skip
