@@ -100,6 +100,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
+    for proc in procs:  # gone before this process may unlink the queues' semaphores at exit,
+        proc.join(timeout=5)  # which a worker still starting would fail to open (a traceback)
     writer = getattr(results, "_writer", None)
     if writer is not None:
         writer.close()
