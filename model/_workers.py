@@ -117,3 +117,12 @@ def _ask() -> None:
         pass  # now, without the answer, fails with the reason, as it always did
     finally:
         pr.settled.set()
+
+
+def settle(timeout: float) -> None:
+    """Wait (up to ``timeout`` s) for a probe still in flight: a process leaving with
+    `os._exit` while the server forks the probe would leave it reading from a closed pipe, and
+    it prints a traceback (`model.cli.program`, an interrupted command)."""
+    thread = _probe.thread
+    if thread is not None:
+        thread.join(timeout)

@@ -51,6 +51,9 @@ def _leave_now() -> None:
     otherwise report as leaked; not the ones that join threads), flush, and leave."""
     import multiprocessing.util
 
+    from model import _workers
+
+    _workers.settle(timeout=10)  # a probe of the worker server still being forked
     multiprocessing.util._run_finalizers(0)  # type: ignore[attr-defined]
     sys.stdout.flush()
     sys.stderr.flush()
