@@ -17,11 +17,13 @@ worker's is: if it kills its process (out of memory), the batch stops there, res
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ MAX_ATTEMPTS = 3  # runs of a chunk alone whose worker died, before it is record
 # starts on the chunks itself: a running server forks a process in ≈ 20 ms, one that has to start
 # first takes ≈ 1.3 s (measured on the development machine, docs/PERFORMANCE.md round 4).
 WARM_WAIT = 0.1
+STOP_WAIT = 5.0  # s to wait for each worker, and the manager thread, of a pool being stopped
 Task = Callable[[Design, Chunk], pd.DataFrame]
 Sink = MemorySink | DirectorySink
 
@@ -43,6 +46,35 @@ Sink = MemorySink | DirectorySink
 def _quiet_worker() -> None:
     """Ctrl-C is the submitting process's business: a worker neither stops nor prints."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block ends, then deliver it as it came.
+
+    Submitting to the pool may start a worker: the server forks it, this process writes it its
+    arguments and then reads its pid. A KeyboardInterrupt raised in between leaves a worker this
+    process does not know of, so `_stop` neither ends nor waits for it: it then fails to open the
+    queues' semaphores this process unlinks at exit (a traceback: CI, the Ctrl-C test) or, if it
+    opened them first, waits on its queue for ever, holding the terminal's stderr (a Ctrl-C that
+    hangs). Held back, the interrupt comes once the worker is the pool's, at most the server's
+    start (≈ 1.3 s) later. Only the main thread gets signals, so elsewhere there is nothing to
+    hold; nor can a handler set outside Python (`getsignal` is None) be put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGINT)
+    if old is None:
+        yield
+        return
+    came: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if came:  # again, to the handler that was there: KeyboardInterrupt, ignored, or exit
+            signal.raise_signal(signal.SIGINT)
 
 
 def _run_encoded(task: Task, design: Design, chunk: Chunk, issues: tuple[str, ...]) -> Encoded:
@@ -86,25 +118,37 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel what has not started and end the workers still running.
+    """Stop a pool now: cancel what has not started, end the workers still running, and wait
+    (up to `STOP_WAIT` s each) for them and for the pool's manager thread to be gone.
 
     A worker ended while it sends a result leaves part of a message in the result pipe, and
     the pool's manager thread waits for the rest for ever; the interpreter's exit waits for that
     thread (a Ctrl-C that never ends: seen in the Ctrl-C test). So this process also closes its
     own end of the pipe for writing: once the workers are gone no writer is left, the wait ends
     in an end of file, and the manager thread takes the pool as broken and cleans up after it
-    (CPython's `_ExecutorManagerThread.terminate_broken`)."""
+    (CPython's `_ExecutorManagerThread.terminate_broken`).
+
+    Waiting for the workers: a worker still starting would fail to open the queues' semaphores
+    once this process unlinks them at exit (a traceback). Waiting for the manager thread: as it
+    ends it lets go of the queues, and their semaphores are unlinked and then struck off the
+    resource tracker's list in that thread; an interrupted command that leaves with `os._exit`
+    (`model.cli.program`) while that is half done leaves the tracker warning of a "leaked"
+    semaphore it then fails to unlink (one interrupted run in 15). `Thread.join` returns only
+    once the thread has let go of everything."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
-    results = getattr(pool, "_result_queue", None)  # shutdown() lets go of it
+    results = getattr(pool, "_result_queue", None)  # shutdown() lets go of these
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
-    for proc in procs:  # gone before this process may unlink the queues' semaphores at exit,
-        proc.join(timeout=5)  # which a worker still starting would fail to open (a traceback)
+    for proc in procs:
+        proc.join(timeout=STOP_WAIT)
     writer = getattr(results, "_writer", None)
     if writer is not None:
         writer.close()
+    if manager is not None:
+        manager.join(timeout=STOP_WAIT)
 
 
 def run_in_pool(
@@ -152,10 +196,11 @@ def run_in_pool(
     def submit(queue: deque[Job]) -> None:
         job = queue[0]
         fut: Future[Any]
-        if isinstance(job.sink, DirectorySink):  # the worker encodes the shard; we save bytes
-            fut = pool.submit(_run_encoded, task, job.design, job.chunk, job.sink.issues)
-        else:
-            fut = pool.submit(task, job.design, job.chunk)
+        with _ctrl_c_held():  # a submission may start a worker (see `_ctrl_c_held`)
+            if isinstance(job.sink, DirectorySink):  # the worker encodes the shard: we save bytes
+                fut = pool.submit(_run_encoded, task, job.design, job.chunk, job.sink.issues)
+            else:
+                fut = pool.submit(task, job.design, job.chunk)
         pending[fut] = (job, time.perf_counter())
         queue.popleft()  # only once submitted: a broken pool refuses it, and it stays queued
 

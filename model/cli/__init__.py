@@ -44,11 +44,13 @@ def _leave_now() -> None:
 
     The one line is printed and the manifest says "interrupted"; the pool's workers are
     stopped, a Dask cluster is closed. But the interpreter's exit joins ProcessPoolExecutor's
-    manager thread, and that thread can wait for ever on a worker stopped mid-message (the
-    Ctrl-C test hung so in two of three fresh-clone runs, after `model.batch.pool._stop` had
-    closed the one case it could be reproduced in). So: run multiprocessing's finalizers that
-    release resources (priority ≥ 0: the queues' semaphores, which the resource tracker would
-    otherwise report as leaked; not the ones that join threads), flush, and leave."""
+    manager thread with no time limit, and that thread once waited for ever on a worker stopped
+    mid-message (`model.batch.pool._stop` closes that case and waits for the thread a bounded
+    time; a later hang was a worker the pool never knew of, closed by `pool._ctrl_c_held`). So,
+    that no unforeseen wait keeps an interrupted command alive: run multiprocessing's
+    finalizers that release resources (priority ≥ 0: the queues' semaphores, which the resource
+    tracker would otherwise report as leaked; not the ones that join threads), flush, and
+    leave."""
     import multiprocessing.util
 
     from model import _workers
