@@ -441,3 +441,44 @@ def test_stopping_a_pool_waits_for_its_manager_thread() -> None:
     finally:
         _stop(pool)
     assert not manager.is_alive()
+
+
+ANOTHER_CTRL_C_WHILE_STOPPING = """
+import os, signal, sys
+import model._workers as w
+
+settle = w.settle
+
+def another_ctrl_c_then_settle(timeout):  # called as the interrupted command leaves
+    os.kill(os.getpid(), signal.SIGINT)
+    settle(timeout)
+
+w.settle = another_ctrl_c_then_settle
+sys.argv = ["summit", *sys.argv[1:]]
+from model.cli import program
+program()
+"""
+
+
+def test_a_second_ctrl_c_while_the_command_stops_is_ignored(tmp_path: Path) -> None:
+    """A user presses Ctrl-C twice: the second press comes while the command stops (made
+    certain here: sent from within its exit path). It printed a KeyboardInterrupt traceback
+    (1 double press in 12 with presses 0–0.1 s apart); now the first Ctrl-C stops the command
+    and later ones are ignored (`model.cli._interrupt_once`)."""
+    out = tmp_path / "b"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ANOTHER_CTRL_C_WHILE_STOPPING, "run", "--runs", "100000",
+         "--chunk-runs", "250", "--workers", "2", "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_ctrl_c_as_on_a_terminal,
+    )  # fmt: skip
+    status = out / "status.jsonl"
+    deadline = time.time() + 180
+    while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 2):
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before Ctrl-C"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"summit run --resume {out}" in err

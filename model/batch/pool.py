@@ -136,20 +136,21 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     semaphore it then fails to unlink (one interrupted run in 15). Once the thread is joined,
     the queues are released in this thread (checked: every unlink then ran in the main thread,
     and 30 interrupted runs in 30 printed one line)."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    results = getattr(pool, "_result_queue", None)  # shutdown() lets go of these
-    manager = getattr(pool, "_executor_manager_thread", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:
-        if proc.is_alive():
-            proc.terminate()
-    for proc in procs:
-        proc.join(timeout=STOP_WAIT)
-    writer = getattr(results, "_writer", None)
-    if writer is not None:
-        writer.close()
-    if manager is not None:
-        manager.join(timeout=STOP_WAIT)
+    with _ctrl_c_held():  # a second Ctrl-C (a notebook's) comes after, not half-way
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        results = getattr(pool, "_result_queue", None)  # shutdown() lets go of these
+        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=STOP_WAIT)
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            writer.close()
+        if manager is not None:
+            manager.join(timeout=STOP_WAIT)
 
 
 def run_in_pool(

@@ -10,7 +10,9 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import signal
 import sys
+from types import FrameType
 
 __all__ = ["program"]
 
@@ -26,6 +28,8 @@ def program() -> None:
     before that collection) skips it; the project's writes are closed before then (atomic
     renames), and the standard streams are flushed at exit as always."""
     atexit.register(gc.freeze)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not if ignored (`&`)
+        signal.signal(signal.SIGINT, _interrupt_once)
     try:
         from model.cli.main import main
     except KeyboardInterrupt:  # Ctrl-C while the command loads: nothing has started yet
@@ -37,6 +41,16 @@ def program() -> None:
         if exc.code == INTERRUPTED:
             _leave_now()
         raise
+
+
+def _interrupt_once(signum: int, frame: FrameType | None) -> None:
+    """The first Ctrl-C stops the command (a KeyboardInterrupt, as by default); later ones are
+    ignored while it stops: the pool's workers ended and waited for, the manifest marked
+    "interrupted", the one line printed (bounded waits, normally milliseconds). A second press
+    used to land in the middle of that and print its own traceback (a double Ctrl-C, 1 time in
+    12 with presses 0–0.1 s apart)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _leave_now() -> None:
