@@ -182,3 +182,25 @@ def test_table_timeline(tmp_path: Path) -> None:
     end = pd.read_parquet(next((out / "runs").glob("*.parquet")))["strain_end"].mean()
     assert tl["strain_mean"].iloc[-1] == pytest.approx(end, abs=1e-6)
     assert (tl["strain_p10"] <= tl["strain_p90"]).all()
+
+
+def test_an_interrupted_verb_that_keeps_nothing_does_not_offer_a_resume(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C during `summit score` (which runs its batches in memory) says so, exit 130; it
+    used to say "finished chunks are kept; finish with `summit run --resume DIR`", for a batch
+    directory that was never written. `run` and `sweep` still point to their resume."""
+    from model.analysis import scoring
+    from model.cli.main import _interrupted_line, main
+
+    def ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scoring, "forecasts", ctrl_c)
+    with pytest.raises(SystemExit) as exit_:
+        main(["score", "--runs", "10"])
+    assert exit_.value.code == 130
+    err = capsys.readouterr().err.strip()
+    assert err == "interrupted: `summit score` keeps no partial results; run it again"
+    assert "--resume" in _interrupted_line(["run", "--runs", "5"])
+    assert "summit sweep --resume DIR" in _interrupted_line(["sweep", "x.toml"])

@@ -311,6 +311,17 @@ def _register_optional() -> None:
 _register_optional()
 
 
+def _interrupted_line(argv: list[str]) -> str:
+    """What an interrupted command says when its own handler did not (`_interruptible`): only
+    `run` and `sweep` keep finished chunks to resume; the other verbs keep nothing to finish,
+    and saying they did sent users looking for a batch directory that was never written."""
+    verb = next((a for a in argv if not a.startswith("-")), "")
+    if verb in ("run", "sweep"):
+        return f"interrupted: finished chunks are kept; finish with `summit {verb} --resume DIR`"
+    command = f"summit {verb}" if verb else "summit"
+    return f"interrupted: `{command}` keeps no partial results; run it again"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps errors to exit codes and one-line messages."""
     try:
@@ -328,11 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
-        click.echo(
-            "interrupted: finished chunks are kept; finish with `summit run --resume DIR`"
-            " or `summit sweep --resume DIR`",
-            err=True,
-        )
+        click.echo(_interrupted_line(sys.argv[1:] if argv is None else argv), err=True)
         sys.exit(130)
     except click.ClickException as exc:
         click.echo(f"summit: {exc.format_message()}", err=True)
