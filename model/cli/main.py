@@ -314,7 +314,7 @@ _register_optional()
 def _interrupted_line(argv: list[str]) -> str:
     """What an interrupted command says when its own handler did not (`_interruptible`): only
     `run` and `sweep` keep finished chunks to resume; the other verbs keep nothing to finish,
-    and saying they did sent users looking for a batch directory that was never written."""
+    and saying they did pointed to a batch directory that was never written."""
     verb = next((a for a in argv if not a.startswith("-")), "")
     if verb in ("run", "sweep"):
         return f"interrupted: finished chunks are kept; finish with `summit {verb} --resume DIR`"
