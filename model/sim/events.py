@@ -40,23 +40,24 @@ def fire(
             mask = u < s.ev_hazard[:, e]
             if ev.once:
                 mask &= ~s.fired[:, e]
-        if not mask.any():
+        rows = np.flatnonzero(mask)  # once: each write below indexes by it (not by the mask)
+        if not rows.size:
             continue
-        s.fired[:, e] |= mask
+        s.fired[rows, e] = True
         for path in (*ev.set, *ev.add):
             s.cache.invalidate(path)  # e.g. backing, alliance weights, saliences
         for path in ev.set:
-            value = s.effects[f"events.{ev.id}.set.{path}"][mask]  # per row: worlds differ
+            value = s.effects[f"events.{ev.id}.set.{path}"][rows]  # per row: worlds differ
             for arr, idx in s.cells(cast, path):
-                target: Any = (mask, *idx)
+                target: Any = (rows, *idx)
                 arr[target] = value
         for path in ev.add:
-            delta = s.effects[f"events.{ev.id}.add.{path}"][mask]
+            delta = s.effects[f"events.{ev.id}.add.{path}"][rows]
             b = bounds(path)
             # an open lower bound (tolerance > 0, capability > 0) must stay open
             lo = b.lo + 1e-9 * max(1.0, abs(b.lo)) if b.lo_open else b.lo
             for arr, idx in s.cells(cast, path):
-                cell: Any = (mask, *idx)
+                cell: Any = (rows, *idx)
                 arr[cell] = np.clip(arr[cell] + delta, lo, b.hi)
         if mask[0]:
             fired_first.append(f"{ev.id}: {ev.what}")
