@@ -96,6 +96,30 @@ def _descendants(pid: int) -> int:
     return found
 
 
+def _ctrl_c_to_a_batch(
+    command: list[str], extra: list[str], out: Path, when: str
+) -> tuple[int, str]:
+    """Start `command run` (100,000 runs, 2 workers, ``extra`` options) as from a terminal,
+    press Ctrl-C (SIGINT to every process of the group) after two chunks ("early") or once
+    the server and both workers are up ("pool running"); return its exit code and stderr."""
+    proc = subprocess.Popen(
+        [*command, "run", "--runs", "100000", "--chunk-runs", "250", "--workers", "2", *extra,
+         "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_ctrl_c_as_on_a_terminal,
+    )  # fmt: skip
+    status = out / "status.jsonl"
+    deadline = time.time() + 180
+    while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 2):
+        time.sleep(0.05)
+    while when == "pool running" and time.time() < deadline and _descendants(proc.pid) < 3:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before Ctrl-C"
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: every process of the group
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err
+
+
 @pytest.mark.parametrize(
     ("executor", "when"), [("local", "early"), ("local", "pool running"), ("dask", "early")]
 )
@@ -109,22 +133,8 @@ def test_ctrl_c_to_the_process_group_prints_no_traceback(
     if executor == "dask":
         pytest.importorskip("distributed")
     out = tmp_path / "b"
-    proc = subprocess.Popen(
-        [*SUMMIT, "run", "--runs", "100000", "--chunk-runs", "250", "--workers", "2",
-         "--executor", executor, "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        preexec_fn=_ctrl_c_as_on_a_terminal,
-    )  # fmt: skip
-    status = out / "status.jsonl"
-    deadline = time.time() + 180
-    while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 2):
-        time.sleep(0.05)
-    while when == "pool running" and time.time() < deadline and _descendants(proc.pid) < 3:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the batch ended before Ctrl-C"
-    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: every process of the group
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    code, err = _ctrl_c_to_a_batch(SUMMIT, ["--executor", executor], out, when)
+    assert code == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert f"summit run --resume {out}" in err
@@ -466,19 +476,8 @@ def test_a_second_ctrl_c_while_the_command_stops_is_ignored(tmp_path: Path) -> N
     (1 double press in 12 with presses 0–0.1 s apart); now the first Ctrl-C stops the command
     and later ones are ignored (`model.cli._interrupt_once`)."""
     out = tmp_path / "b"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", ANOTHER_CTRL_C_WHILE_STOPPING, "run", "--runs", "100000",
-         "--chunk-runs", "250", "--workers", "2", "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        preexec_fn=_ctrl_c_as_on_a_terminal,
-    )  # fmt: skip
-    status = out / "status.jsonl"
-    deadline = time.time() + 180
-    while time.time() < deadline and not (status.exists() and status.read_text().count("\n") >= 2):
-        time.sleep(0.05)
-    assert proc.poll() is None, "the batch ended before Ctrl-C"
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    command = [sys.executable, "-c", ANOTHER_CTRL_C_WHILE_STOPPING]
+    code, err = _ctrl_c_to_a_batch(command, [], out, "early")
+    assert code == 130, err
     assert len(err.strip().splitlines()) == 1, err
     assert f"summit run --resume {out}" in err
