@@ -1,5 +1,5 @@
 """Scenario loading and validation: every bad input gives one-line errors naming file, key path,
-rule and value (the contract in DESIGN.md), and good files load into immutable Scenarios."""
+rule and value (the contract in docs/SCENARIOS.md), and good files load into immutable Scenarios."""
 
 from __future__ import annotations
 
@@ -179,6 +179,27 @@ def test_missing_base_is_reported_against_the_variant(tmp_path: Path) -> None:
     (tmp_path / "v.toml").write_text('base = "baseline-2023"\n[meta]\nname = "v"\n')
     with pytest.raises(ScenarioError, match=r"^v\.toml: base: no such base \(a \.toml beside"):
         load_scenario(tmp_path / "v.toml")
+
+
+def test_a_base_can_be_a_path_with_or_without_toml(tmp_path: Path) -> None:
+    """`base` names a file from the variant's directory, written with or without `.toml`:
+    SCENARIOS.md promises both, and `base = "../x.toml"` once failed as "x.toml.toml"."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "mine.toml").write_text(
+        'base = "baseline-2024"\n[meta]\nname = "mine"\n[set]\n"actors.ROK.openness" = 0.9\n'
+    )
+    sub = tmp_path / "variants"
+    sub.mkdir()
+    for ref in ("../shared/mine.toml", "../shared/mine"):
+        (sub / "v.toml").write_text(
+            f'base = "{ref}"\n[meta]\nname = "v"\n[set]\n"actors.US.openness" = 0.8\n'
+        )
+        values = load_scenario(sub / "v.toml").values()
+        assert values["actors.ROK.openness"] == 0.9  # from the base found by its path
+        assert values["actors.US.openness"] == 0.8
+    (sub / "v.toml").write_text('base = "baseline-2024.toml"\n[meta]\nname = "v"\n')
+    assert load_scenario(sub / "v.toml").spec.meta.variant_of == "baseline-2024"
 
 
 def test_probability_on_a_hazard_event_is_rejected(

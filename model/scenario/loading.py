@@ -68,14 +68,20 @@ def _apply_variant(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> 
     except ValidationError as exc:
         raise ScenarioError(pydantic_problems(exc, raw, src)) from None
     base_ref = raw["base"]
-    base_path = path.parent / f"{base_ref}.toml"
+    # "x" and "x.toml" name the same file: analysts write either, and a path to another
+    # directory ("../shared/base.toml") is as natural as a name beside the variant
+    file_name = base_ref if base_ref.endswith(".toml") else f"{base_ref}.toml"
+    base_path = path.parent / file_name
     if base_path.resolve() == path.resolve() or base_ref in (path.name, path.stem):
         raise ScenarioError([problem(src, "base", "a variant cannot be its own base", base_ref)])
-    if not base_path.exists() and not (SHIPPED_DIR / f"{base_ref}.toml").exists():
+    if not base_path.exists() and not (SHIPPED_DIR / file_name).exists():
         names = ", ".join(sorted(x.stem for x in SHIPPED_DIR.glob("*.toml")))
-        rule = f"no such base (a .toml beside the variant, or a shipped name: {names})"
+        rule = (
+            "no such base (a .toml beside the variant or a path from its directory, "
+            f"or a shipped name: {names})"
+        )
         raise ScenarioError([problem(src, "base", rule, base_ref)])
-    target = base_path if base_path.exists() else SHIPPED_DIR / f"{base_ref}.toml"
+    target = base_path if base_path.exists() else SHIPPED_DIR / file_name
     seen = [p.resolve() for p in chain]
     if target.resolve() in seen:
         loop = " -> ".join(p.name for p in [*chain[seen.index(target.resolve()) :], target])
