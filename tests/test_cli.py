@@ -74,7 +74,8 @@ def _runs(out: Path) -> pd.DataFrame:
 
 
 def test_same_seed_identical_files_with_1_or_2_workers(tmp_path: Path) -> None:
-    """Same seed ⇒ identical run rows and summary.csv with 1 or 2 workers (DESIGN.md)."""
+    """Same seed ⇒ identical run rows and summary.csv with 1 or 2 workers (the seeding
+    contract, docs/ARCHITECTURE.md)."""
     a, b = tmp_path / "w1", tmp_path / "w2"
     common = ["run", "--runs", "1500", "--seed", "9", "--chunk-runs", "250"]
     assert summit(*common, "--workers", "1", "--out", str(a)).returncode == 0

@@ -38,7 +38,7 @@ CONTRACT_COLUMNS = [
     "strain_us_rok",
     "seoul_bypassed",
     "wedge",
-]  # DESIGN.md's run contract for the baseline
+]  # the run columns' contract for the baseline (docs/ARCHITECTURE.md)
 
 
 def _run(
@@ -58,7 +58,7 @@ def test_same_seed_same_frame_and_other_seed_differs() -> None:
 
 def test_stream_depends_only_on_point_and_replication() -> None:
     """Replication j gets the same numbers whether run alone, in a partial block, or inside a
-    large chunk together with another point (DESIGN.md seeding contract)."""
+    large chunk together with another point (the seeding contract, docs/ARCHITECTURE.md)."""
     big = SummitModel(
         "baseline-2024",
         blocks=[Block(0, 0, BLOCK), Block(3, 0, BLOCK), Block(0, 1, BLOCK)],

@@ -1,7 +1,8 @@
 """What a batch runs: a design (one scenario, points × replications, a root seed) and its chunks.
 
 A design is cut into chunks of whole seeding blocks, independent of the worker count, so the
-random stream of a replication never depends on how the work is split (DESIGN.md's contract).
+random stream of a replication never depends on how the work is split (the seeding contract:
+docs/ARCHITECTURE.md).
 
 A design may also run its points under several scenarios (the scenario as a categorical factor,
 ``scenarios``): point p of every scenario is the same design point, so replication j of point p

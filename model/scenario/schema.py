@@ -57,7 +57,7 @@ class Issue(_Strict):
     low: str  # what 0 means
     high: str  # what 100 means
     status_quo: Score
-    negotiated: bool = True  # on the summit table (else it only shapes support and strain)
+    negotiated: bool = True  # on the summit table; off it: support, strain, alliance cost, wedge
 
 
 class Actor(_Strict):

@@ -1,4 +1,5 @@
-"""The weekly assessment: what each leader expects of a summit this week (docs/MODEL.md §4).
+"""The weekly assessment: what each leader expects of a summit this week (docs/MODEL.md §3; the
+terms of the gain, §4).
 
 Once a week, after the events, both principals assess the same things: the deal a summit would
 produce (the bargain of their positions, weighted by capability and patron backing), the chance

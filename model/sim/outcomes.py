@@ -6,10 +6,10 @@ scenario lists the pair), ``bypassed_<ally>`` for each ally of the engaging prin
 summary ``p_bypassed_<ally>`` headed "P(<ALLY> bypassed)" for each ally the scenario tallies
 (``[outcomes] bypass``, default: every ally of the engager).
 
-The first case's contract (DESIGN.md) named South Korea's bypass ``seoul_bypassed`` before names
-were derived; `CONTRACT_NAMES` keeps that one name for an ally whose id is ``ROK``, so batches,
-scripts and golden tables written against the contract still read. It is the only place where an
-actor id changes a name.
+The first case's contract (the project's founding design) named South Korea's bypass
+``seoul_bypassed`` before names were derived; `CONTRACT_NAMES` keeps that one name for an ally whose
+id is ``ROK``, so batches, scripts and golden tables written against the contract still read. It is
+the only place where an actor id changes a name.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from model.sim.cast import Cast
 from model.sim.seeding import Block
 from model.sim.state import CHECKPOINT, State
 
-# actor id → (column stem, label) of its bypass outcome, as DESIGN.md's contract named it
+# actor id → (column stem, label) of its bypass outcome, as the founding contract named it
 CONTRACT_NAMES: dict[str, tuple[str, str]] = {"ROK": ("seoul_bypassed", "Seoul")}
 _BYPASS = re.compile(r"^(?:(?P<stem>[a-z0-9_]+)_bypassed|bypassed_(?P<id>[a-z0-9_]+))$")
 

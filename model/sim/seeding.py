@@ -1,11 +1,12 @@
 """Random streams: every draw comes from numpy Generators derived from one root seed.
 
-Contract (DESIGN.md): the stream of replication j of design point p depends only on
-(root seed, p, j). Replications are grouped in fixed blocks of `BLOCK` rows; block b of point p
-gets its own `SeedSequence(root, spawn_key=(p, b, purpose))` for each purpose (signals, decisions,
-bargaining, contests, the leaders' private resolve, and one per event, keyed by the event's id).
-Chunking, worker count and executor therefore never change a number, and the same (p, j) gets
-the same draws in any scenario (common random numbers), even when scenarios differ in events.
+Contract (docs/ARCHITECTURE.md, "Randomness and reproducibility"): the stream of replication j of
+design point p depends only on (root seed, p, j). Replications are grouped in fixed blocks of
+`BLOCK` rows; block b of point p gets its own `SeedSequence(root, spawn_key=(p, b, purpose))` for
+each purpose (signals, decisions, bargaining, contests, the leaders' private resolve, and one per
+event, keyed by the event's id). Chunking, worker count and executor therefore never change a
+number, and the same (p, j) gets the same draws in any scenario (common random numbers), even when
+scenarios differ in events.
 """
 
 from __future__ import annotations
