@@ -37,6 +37,11 @@ from model.scenario import Uncertain
 
 OUTCOMES = {"p_summit": "summit", "p_agreement": "agreement", "strain_mean": "strain"}
 RESAMPLES = 200
+HARMONICS = 10  # RBD-FAST's M (SALib's default)
+# RBD-FAST's bias correction divides by 1 − 2M/N, and its bootstrap resamples half the worlds: with
+# N/2 ≤ 2M that factor is zero (a ZeroDivisionError at N = 20, 40, 41) or negative (meaningless
+# intervals), so both N and N/2 must exceed 2M
+MIN_WORLDS = 2 * (2 * HARMONICS + 1)
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,8 @@ def importance(
     if x.shape[1] == 0:
         rule = "every range is fixed by the sweep at this point: nothing to rank"
         raise ExperimentError(problem(str(batch_dir), "--point", rule, point))
-    if len(x) < 20:
-        rule = "needs at least 20 worlds to rank ranges (run with --worlds 100 or more)"
+    if len(x) < MIN_WORLDS:
+        rule = f"needs at least {MIN_WORLDS} worlds to rank ranges (run with --worlds 100 or more)"
         raise ExperimentError(problem(str(batch_dir), "worlds", rule, len(x)))
     ranges = json.loads(pq.read_schema(batch_dir / "worlds.parquet").metadata[b"summit_sim.ranges"])
     # a dummy input that the outcome cannot depend on: an index at or below the dummy's is
@@ -132,7 +137,7 @@ def importance(
         if float(np.var(Y)) == 0.0:
             continue  # the outcome does not vary over worlds: nothing to attribute
         with _quiet():  # SALib's binning notices: not the user's business
-            fast = rbd_fast.analyze(problem_, X, Y, num_resamples=RESAMPLES, seed=seed)
+            fast = rbd_fast.analyze(problem_, X, Y, M=HARMONICS, num_resamples=RESAMPLES, seed=seed)
             if with_delta:
                 dlt = delta.analyze(
                     problem_, X, Y, num_resamples=RESAMPLES, seed=seed, method="delta"
