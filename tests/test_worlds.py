@@ -250,6 +250,71 @@ def test_importance_refuses_a_batch_without_worlds(tmp_path: Path) -> None:
         importance(tmp_path / "p")
 
 
+@pytest.mark.parametrize("worlds", [20, 41])
+def test_importance_refuses_too_few_worlds_for_rbd_fast(
+    ranged: Scenario, tmp_path: Path, worlds: int
+) -> None:
+    """RBD-FAST's bias correction divides by zero at 20 worlds (the default for 2,000 runs) and at
+    40–41 (its bootstrap's half-samples): a one-line refusal, not an internal error."""
+    from model.analysis.importance import MIN_WORLDS, importance
+    from model.errors import ExperimentError
+
+    assert MIN_WORLDS == 42
+    run_batch(
+        Design(ranged, replications=worlds * 10, worlds=worlds, root_seed=2), out=tmp_path / "b"
+    )
+    with pytest.raises(ExperimentError, match=rf"worlds: needs at least 42 worlds.*got {worlds}"):
+        importance(tmp_path / "b")
+
+
+def test_importance_ranks_with_the_fewest_worlds_it_accepts(
+    ranged: Scenario, tmp_path: Path
+) -> None:
+    from model.analysis.importance import MIN_WORLDS, importance
+
+    out = tmp_path / "b"
+    run_batch(Design(ranged, replications=MIN_WORLDS * 10, worlds=MIN_WORLDS, root_seed=2), out=out)
+    table = importance(out).table
+    assert np.isfinite(table["S1"]).all() and np.isfinite(table["S1_lo"]).all()
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_compare_clusters_by_world_when_only_one_side_has_worlds(
+    world_batches: tuple[Path, Path], tmp_path: Path, paired: bool
+) -> None:
+    """A batch at the scenario's central values (no worlds) against one with worlds: the worlds
+    side's runs are not independent, so the interval is clustered (paired: both sides by that
+    side's worlds; unpaired: the plain side by run) and wider than one that treats every run as
+    independent. It once fell back to Newcombe/Welch and starred differences that were noise."""
+    from model.analysis.compare import Side, compare_sides
+    from model.batch import read_runs
+    from model.results.bands import ratio_diff_ci, unpaired_ratio_diff_ci
+    from model.results.stats import newcombe_paired
+
+    run_batch(Design(point_baseline(), replications=6000, root_seed=4), out=tmp_path / "plain")
+    plain = read_runs(tmp_path / "plain").sort_values(["point", "replication"], ignore_index=True)
+    ranged_runs = read_runs(world_batches[0]).sort_values(
+        ["point", "replication"], ignore_index=True
+    )
+    assert "world" not in plain.columns
+    row = compare_sides(Side("A", plain, 52), Side("B", ranged_runs, 52), paired=paired)
+    row = row.set_index("outcome").loc["P(summit)"]
+    assert row["method"] == ("paired by world" if paired else "clustered by world")
+    xa, xb = plain["summit"].to_numpy(float), ranged_runs["summit"].to_numpy(float)
+    wb = ranged_runs["world"].to_numpy(np.int64)
+    if paired:
+        wa, k = wb, 60
+    else:
+        wa, k = np.arange(xa.size), xa.size
+    size = max(k, 60)
+    na, nb = np.bincount(wa, minlength=size), np.bincount(wb, minlength=size)
+    sa, sb = np.bincount(wa, xa, size), np.bincount(wb, xb, size)
+    ci = (ratio_diff_ci if paired else unpaired_ratio_diff_ci)(sa, na * 1.0, sb, nb * 1.0)
+    assert (row["difference"], row["lo"], row["hi"]) == pytest.approx(ci)
+    _, lo, hi = newcombe_paired(xb.astype(bool), xa.astype(bool))
+    assert row["hi"] - row["lo"] > 1.5 * (hi - lo)
+
+
 def test_compare_pairs_world_by_world(world_batches: tuple[Path, Path]) -> None:
     """Same seed, runs and worlds: the difference's interval is clustered by world and the band
     of the per-world differences is reported; the per-world differences must be what the band

@@ -119,9 +119,25 @@ def compare_sides(a: Side, b: Side, paired: bool) -> pd.DataFrame:
     df = pd.DataFrame(
         rows, columns=["outcome", a.label, b.label, "difference", "lo", "hi", "method"]
     )
-    if "world" in ra.columns and "world" in rb.columns:
+    if "world" in ra.columns or "world" in rb.columns:
+        ra, rb = _clusters(ra, rb, paired)
         df = _by_world(df, ra, rb, a.weeks, b.weeks, paired)
     return df
+
+
+def _clusters(
+    ra: pd.DataFrame, rb: pd.DataFrame, paired: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A side without judgement worlds, against one with them: paired (the same replications,
+    rows aligned), both sides are clustered by the other side's worlds, since run j of each
+    side shares its random numbers and run j of the worlds side shares its world's values with
+    the rest of that world; unpaired, its runs are independent, each its own cluster. Treating
+    the worlds side's runs as independent instead made intervals far too narrow."""
+    if "world" not in ra.columns:
+        ra = ra.assign(world=rb["world"].to_numpy() if paired else np.arange(len(ra)))
+    if "world" not in rb.columns:
+        rb = rb.assign(world=ra["world"].to_numpy() if paired else np.arange(len(rb)))
+    return ra, rb
 
 
 def _by_world(
@@ -189,7 +205,7 @@ METHODS = {
     "over all pairs",
     "Welch": "normal interval for independent means",
     "clustered by world": "normal interval of the difference of two independent estimates, "
-    "each clustered by its own judgement worlds",
+    "each clustered by its own judgement worlds (a batch without worlds: by run)",
     "paired by world": "normal interval of the difference, clustered by judgement world "
     "(linearised over worlds); band: 5th–95th percentile over worlds of the world's "
     "difference, corrected for its Monte Carlo noise",
