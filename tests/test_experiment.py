@@ -157,6 +157,25 @@ def test_rerun_reproduces_a_sweep_from_its_manifest(tmp_path: Path) -> None:
     assert (again / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
 
 
+@pytest.mark.parametrize(
+    "extra, named",
+    [(["--seed", "5"], "--seed"), (["--design", "lhs", "--runs", "50"], "--design, --runs"),
+     (["--factor", "actors.JPN.capability=0.1:0.9"], "--factor"), (["--resume", "x"], "--resume")],
+)  # fmt: skip
+def test_rerun_refuses_options_that_would_change_the_design(
+    tmp_path: Path, extra: list[str], named: str
+) -> None:
+    """--rerun repeats the recorded design; a --seed or --design given with it was silently
+    ignored, so an analyst checking robustness to the seed got the same numbers back. Now: one
+    line naming the options, exit 2, and no output directory."""
+    res = subprocess.run([*SUMMIT, "sweep", "--rerun", str(tmp_path / "a"), *extra,
+                          "--out", str(tmp_path / "b")], capture_output=True, text=True,
+                         check=False, timeout=120)  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert named in res.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "b").exists()
+
+
 def test_failed_chunk_is_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """An exception in one chunk is recorded (chunk, points, error); the rest runs; finished
     data stays valid and a resume runs only the failed chunk."""

@@ -200,6 +200,10 @@ def sweep(
     )
 
     extra: dict[str, Any] = {}
+    if resume_dir is not None and rerun_dir is not None:
+        raise click.UsageError(
+            "--resume finishes a sweep and --rerun repeats one: give one of them"
+        )
     if resume_dir is not None:
         from model.cli.resume import given, resume_sweep
 
@@ -216,6 +220,26 @@ def sweep(
         des, extra = resume_sweep(resume_dir, runs, seed, others, worlds)
         out = resume_dir
     elif rerun_dir is not None:
+        from model.cli.resume import given
+
+        # a rerun repeats the recorded design exactly; an option that would change it was
+        # silently ignored (a new --seed gave the same numbers, with no word)
+        recorded = {
+            "factor": "factors",
+            "design": "design",
+            "samples": "samples",
+            "scenario": "scenarios",
+            "runs": "runs",
+            "seed": "seed",
+            "worlds": "worlds",
+        }
+        clash = [f"--{opt}" for opt, param in recorded.items() if given(param)]
+        clash += ["EXPERIMENT"] if experiment is not None else []
+        if clash:
+            raise click.UsageError(
+                f"--rerun repeats the recorded design; {', '.join(clash)} would change it "
+                "(run a new sweep with the experiment file in the manifest instead)"
+            )
         des = design_from_manifest(rerun_dir)
         extra = {k: v for k, v in load_manifest(rerun_dir).items() if k == "experiment"}
         out = out or rerun_dir.with_name(rerun_dir.name + "-rerun")
