@@ -357,6 +357,42 @@ def test_timelines_cluster_their_intervals_by_world(world_batches: tuple[Path, P
     assert hi - lo > wh - wl
 
 
+def test_timeline_notes_and_legend_name_the_interval_they_show(
+    world_batches: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With worlds the timelines' intervals are clustered by world; the report's notes, the LaTeX
+    notes and the plot's legend said "Wilson" anyway. A plain batch still says Wilson."""
+    pytest.importorskip("matplotlib")
+    import model.analysis.timeline_plot as tp
+    from model.analysis.report_parts import _strain_tables, _timeline_table
+    from model.batch import read_runs
+    from model.results.tables import format_timeline, timeline
+    from model.results.timelines import format_strain_timeline, strain_timeline
+
+    scn = load_scenario("baseline-2024")
+    run_batch(Design(point_baseline(), replications=500, root_seed=4), out=tmp_path / "plain")
+    legends: list[str] = []
+    monkeypatch.setattr(
+        tp,
+        "_save",
+        lambda fig, out: legends.extend(t.get_text() for t in fig.axes[0].get_legend().texts),
+    )
+    for batch, clustered in ((world_batches[0], True), (tmp_path / "plain", False)):
+        runs = read_runs(batch)
+        start, high = scn.spec.meta.start, scn.spec.thresholds.high_strain
+        notes = [
+            *_timeline_table(runs, scn, "x").notes,
+            *_strain_tables(runs, scn, "x")[0].notes,
+            format_timeline(timeline(runs, start, scn.weeks), "latex"),
+            format_strain_timeline(strain_timeline(runs, start, high), "latex"),
+        ]
+        legends.clear()
+        tp.timeline_plot(runs, start, scn.weeks, high, "t", tmp_path / "t.png")
+        for text in [*notes, legends[0]]:
+            assert ("clustered by" in text) == clustered, text
+            assert ("Wilson" in text) == (not clustered), text
+
+
 def test_compare_unpaired_batches_with_worlds_clusters_each_side(
     world_batches: tuple[Path, Path],
 ) -> None:

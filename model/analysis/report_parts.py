@@ -22,9 +22,9 @@ import pandas as pd
 from model.analysis.report_figures import Figure, embed
 from model.errors import ExperimentError
 from model.results.stats import mean_ci
-from model.results.tables import NOTES, report_view
+from model.results.tables import NOTES, report_view, timeline_note
 from model.results.tables import timeline as summit_timeline
-from model.results.timelines import strain_timeline
+from model.results.timelines import strain_timeline, strain_timeline_note
 
 if TYPE_CHECKING:
     from model.analysis.sweeps import Sweep
@@ -204,9 +204,7 @@ def _timeline_table(rows: pd.DataFrame, scn: Scenario, where: str) -> Table:
             ],
         }
     )
-    return Table.of(
-        f"P(summit by date): {where}", view, left=["by"], notes=["95% intervals: Wilson score."]
-    )
+    return Table.of(f"P(summit by date): {where}", view, left=["by"], notes=[timeline_note(tl)])
 
 
 def _timeline_figure(rows: pd.DataFrame, scn: Scenario, where: str) -> Figure:
@@ -260,8 +258,8 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
             view,
             left=["by"],
             notes=[
-                "Strain: 0 untroubled, 1 breaking point (docs/MODEL.md §9). 95% "
-                "intervals: normal for the mean, Wilson score for the proportion."
+                "Strain: 0 untroubled, 1 breaking point (docs/MODEL.md §9). "
+                + strain_timeline_note(tl)
             ],
         ),
         Table.of(

@@ -1,6 +1,6 @@
 """`summit plot DIR --timeline`: when a summit comes and how the alliance strains, week by week —
-P(summit by date) with its Wilson 95% band above, the strain index's p10–p90 band, median and
-mean below, on dates."""
+P(summit by date) with its 95% band above (Wilson; clustered by world with worlds), the strain
+index's p10–p90 band, median and mean below, on dates."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def timeline_plot(
     fig = _figure((8.0, 6.5))
     top, bottom = fig.subplots(2, 1, sharex=True)
     dates = pd.to_datetime(summit["by"])
+    how = "clustered by world" if summit.attrs.get("clustered") else "Wilson"
     top.fill_between(dates, summit["lo"], summit["hi"], alpha=0.25, color="tab:blue",
-                     label="95% interval (Wilson)")  # fmt: skip
+                     label=f"95% interval ({how})")  # fmt: skip
     top.plot(dates, summit["p_summit"], color="tab:blue", label="P(summit by then)")
     top.set_ylim(0, 1)
     top.set_ylabel("Probability of a summit by then")

@@ -255,7 +255,9 @@ def timeline(runs: pd.DataFrame, start: dt.date, weeks: int, every: int = 4) -> 
         lo, hi = wilson(k, n) if world is None else clustered_ci(held <= w, world)
         end = start + dt.timedelta(weeks=w + 1) - dt.timedelta(days=1)
         rows.append({"week": w + 1, "by": end.isoformat(), "p_summit": k / n, "lo": lo, "hi": hi})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["clustered"] = world is not None  # which interval: the notes and legends say it
+    return out
 
 
 def format_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
@@ -271,11 +273,20 @@ def format_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
         }
     )
     if fmt == "latex":
-        return latex_table(view, left=["by"], notes=[TIMELINE_NOTE])
+        return latex_table(view, left=["by"], notes=[timeline_note(df)])
     return markdown_table(view, left=["by"])
 
 
-TIMELINE_NOTE = "95% intervals: Wilson score."
+def interval_name(df: pd.DataFrame, plain: str = "Wilson score") -> str:
+    """How a timeline's intervals were computed: ``plain`` for independent runs, clustered by
+    judgement world when the runs came from worlds (`timeline`, `strain_timeline` set it)."""
+    return (
+        "clustered by judgement world (docs/MODEL.md §12)" if df.attrs.get("clustered") else plain
+    )
+
+
+def timeline_note(df: pd.DataFrame) -> str:
+    return f"95% intervals: {interval_name(df)}."
 
 
 def read_summary(batch_dir: Path) -> pd.DataFrame:

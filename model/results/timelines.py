@@ -13,7 +13,7 @@ import pandas as pd
 from model.errors import ExperimentError
 from model.results.bands import clustered_ci
 from model.results.stats import mean_ci, wilson
-from model.results.tables import latex_table, machine_readable, markdown_table
+from model.results.tables import interval_name, latex_table, machine_readable, markdown_table
 
 _PATH = re.compile(r"^strain_w(\d+)$")
 
@@ -57,7 +57,14 @@ def strain_timeline(runs: pd.DataFrame, start: dt.date, high: float) -> pd.DataF
                 "p_high_strain_hi": p_hi,
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["clustered"] = world is not None  # which interval: the notes say it
+    return out
+
+
+def strain_timeline_note(df: pd.DataFrame) -> str:
+    plain = "normal for the mean, Wilson score for the proportion"
+    return f"95% intervals: {interval_name(df, plain)}."
 
 
 def format_strain_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
@@ -85,6 +92,5 @@ def format_strain_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
         }
     )
     if fmt == "latex":
-        note = "95% intervals: normal for the mean, Wilson score for the proportion."
-        return latex_table(view, left=["by"], notes=[note])
+        return latex_table(view, left=["by"], notes=[strain_timeline_note(df)])
     return markdown_table(view, left=["by"])
