@@ -218,6 +218,23 @@ def test_wedge_is_a_split_won_by_the_summit_track() -> None:
     assert df["wedge"].any() and (df["wedge"] < df["summit"]).any()
 
 
+def test_alliances_that_weigh_nothing_count_as_no_allies_for_coordination() -> None:
+    """Relation weights of 0 on all the engager's alliances make every ally's share 0 (MODEL.md
+    §4). The coordination that scales preparation (§5) then counts as for an engager without
+    allies (1), not as never consulted (0): that made P(summit) collapse from 0.57 at weight 1e-9
+    to 0.08 at weight 0 (2,000 runs over the judgement worlds). Protects what an analyst sweeping a weight down to 0 expects: alliances
+    that matter less never make a summit much less likely (3,000 runs each, common seeds)."""
+    from model.sim.signals import coordination
+
+    zero = {"relations.US-JPN.weight": 0.0, "relations.JPN-ROK.weight": 0.0}
+    m = SummitModel("baseline-2024", blocks=blocks_for(0, 250), root_seed=1, overrides=zero)
+    assert (coordination(m.state, m.cast) == 1.0).all()
+    tiny = {path: 1e-9 for path in zero}
+    p_zero = _run(n=3000, overrides=zero)["summit"].mean()
+    p_tiny = _run(n=3000, overrides=tiny)["summit"].mean()
+    assert p_zero >= p_tiny - 0.02, (p_zero, p_tiny)
+
+
 @pytest.mark.parametrize("rule", ["compromise", "challenge"])
 def test_every_parameter_can_vary_by_row(rule: str) -> None:
     """Any number can differ per replication (sweep points share chunks): give every dotted path

@@ -18,7 +18,12 @@ def coordination(s: State, cast: Cast) -> np.ndarray:
     if not allies:
         return np.ones(s.R)
     consulted = columns([s.param("consulted", a) for a in allies])
-    return rules.total(ally_shares(s, cast, cast.engager) * consulted)
+    shares = ally_shares(s, cast, cast.engager)
+    coord = rules.total(shares * consulted)
+    # alliances that all weigh 0 (relation weights set to 0) are no alliances: as without allies,
+    # nothing to coordinate (the shares are all 0 there, which read as "never consulted" and cut
+    # P(summit) from 0.57 to 0.08 at weight 0, against 0.57 at weight 1e-9)
+    return np.where(rules.total(shares) > 0, coord, 1.0)
 
 
 def prepare(s: State, cast: Cast, signals: np.ndarray) -> None:
