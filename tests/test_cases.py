@@ -204,6 +204,11 @@ def test_leave_one_case_out_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     assert t.brier_loo == pytest.approx((0.16 + 0.16 + 0.81) / 3)
     with pytest.raises(ExperimentError, match="only structural constants"):
         loo_tune(cases, "actors.PRK.capability", [0.1], runs=1, seed=0)
+    # a value out of the path's range names --tune (it named the first case file)
+    with pytest.raises(
+        ExperimentError, match=r"^--tune: model\.resolve_noise: must be <= 10; got 50$"
+    ):
+        loo_tune(cases, "model.resolve_noise", [1.0, 50.0], runs=1, seed=0)
 
 
 # ---------------------------------------------------------------- the verb
