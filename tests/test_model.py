@@ -222,8 +222,9 @@ def test_alliances_that_weigh_nothing_count_as_no_allies_for_coordination() -> N
     """Relation weights of 0 on all the engager's alliances make every ally's share 0 (MODEL.md
     §4). The coordination that scales preparation (§5) then counts as for an engager without
     allies (1), not as never consulted (0): that made P(summit) collapse from 0.57 at weight 1e-9
-    to 0.08 at weight 0 (2,000 runs over the judgement worlds). Protects what an analyst sweeping a weight down to 0 expects: alliances
-    that matter less never make a summit much less likely (3,000 runs each, common seeds)."""
+    to 0.08 at weight 0 (2,000 runs over the judgement worlds). Protects what an analyst
+    sweeping a weight down to 0 expects: alliances that matter less never make a summit much
+    less likely (3,000 runs each, common seeds)."""
     from model.sim.signals import coordination
 
     zero = {"relations.US-JPN.weight": 0.0, "relations.JPN-ROK.weight": 0.0}

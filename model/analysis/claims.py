@@ -247,10 +247,10 @@ def format_claims(table: pd.DataFrame, fmt: str = "md") -> str:
     note = (
         "value: a level of the scenario, or the difference variant − reference over the same "
         "replications (common random numbers), each scenario at its central values (no "
-        "judgement worlds: as `summit run --worlds 1`). 95% intervals: Wilson or normal for a level; "
-        "Newcombe's paired interval for a proportion, the paired normal interval for a mean, the "
-        "paired delta method for a mean given a summit. agrees: the interval lies on the "
-        "article's side (no: on the other side; unclear: it includes 0)."
+        "judgement worlds: as `summit run --worlds 1`). 95% intervals: Wilson or normal for a "
+        "level; Newcombe's paired interval for a proportion, the paired normal interval for a "
+        "mean, the paired delta method for a mean given a summit. agrees: the interval lies on "
+        "the article's side (no: on the other side; unclear: it includes 0)."
     )
     left = [c for c in shown.columns if c != "value [95% CI]"]
     return f"{markdown_table(shown, left=left)}\n\n{note}"

@@ -287,8 +287,8 @@ def loo_tune(
     default = defaults.pop()
     bounds = cases[0].bounds(path)
     for v in values:  # checked here, so the error names --tune, not the first case file
-        if (rule := bounds.check(float(v))) is not None:
-            raise ExperimentError(f"--tune: {path}: {rule}; got {v:g}")
+        if (broken := bounds.check(float(v))) is not None:
+            raise ExperimentError(f"--tune: {path}: {broken}; got {v:g}")
     grid = sorted({float(v) for v in values} | {default})
     y = np.array([int(c.spec.outcome.summit) for c in cases if c.spec.outcome is not None])
     variants = [c.with_values({path: v}) for v in grid for c in cases]
