@@ -87,6 +87,9 @@ def test_mean_intervals_cover_the_truth() -> None:
     assert lo > 0 and d == pytest.approx(0.01, abs=0.002)
     _, lo2, hi2 = mean_diff(y, x, paired=False)
     assert hi2 - lo2 > hi - lo  # ignoring the pairing costs precision
+    # one run estimates no spread: no interval (it was printed as [0.042, 0.042])
+    m, lo, hi = mean_ci(1, 0.042, 0.042**2)
+    assert m == 0.042 and np.isnan(lo) and np.isnan(hi)
 
 
 # ----------------------------------------------------------------------------- references

@@ -77,7 +77,9 @@ def mean_ci(n: float, total: float, total_sq: float, z: float = Z95) -> tuple[fl
     if n <= 0:
         return (math.nan, math.nan, math.nan)
     mean = total / n
-    var = max(total_sq / n - mean * mean, 0.0) * n / max(n - 1, 1)
+    if n < 2:  # one value estimates no spread: no interval (it read as a zero-width one)
+        return (mean, math.nan, math.nan)
+    var = max(total_sq / n - mean * mean, 0.0) * n / (n - 1)
     half = z * math.sqrt(var / n)
     return mean, mean - half, mean + half
 
