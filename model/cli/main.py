@@ -205,36 +205,18 @@ def sweep(
             "--resume finishes a sweep and --rerun repeats one: give one of them"
         )
     if resume_dir is not None:
-        from model.cli.resume import given, resume_sweep
+        from model.cli.resume import resume_sweep
 
-        names = {
-            "factor": "factors",
-            "design": "design",
-            "samples": "samples",
-            "scenario": "scenarios",
-        }
-        others = [f"--{opt}" for opt, param in names.items() if given(param)]
-        others += ["EXPERIMENT"] if experiment is not None else []
+        others = _typed(DESIGN_OPTIONS, experiment)
         if out is not None and out != resume_dir:
             raise click.UsageError(f"--resume {resume_dir} and --out {out} name two directories")
         des, extra = resume_sweep(resume_dir, runs, seed, others, worlds)
         out = resume_dir
     elif rerun_dir is not None:
-        from model.cli.resume import given
-
         # a rerun repeats the recorded design exactly; an option that would change it was
         # silently ignored (a new --seed gave the same numbers, with no word)
-        recorded = {
-            "factor": "factors",
-            "design": "design",
-            "samples": "samples",
-            "scenario": "scenarios",
-            "runs": "runs",
-            "seed": "seed",
-            "worlds": "worlds",
-        }
-        clash = [f"--{opt}" for opt, param in recorded.items() if given(param)]
-        clash += ["EXPERIMENT"] if experiment is not None else []
+        clash = _typed({**DESIGN_OPTIONS, "runs": "runs", "seed": "seed", "worlds": "worlds"},
+                       experiment)  # fmt: skip
         if clash:
             raise click.UsageError(
                 f"--rerun repeats the recorded design; {', '.join(clash)} would change it "
@@ -380,3 +362,17 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"summit: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
+
+
+# the options that define a sweep's design (option → click parameter): --resume and --rerun take
+# the design recorded in the manifest, so giving one of these with them is a mistake
+DESIGN_OPTIONS = {"factor": "factors", "design": "design", "samples": "samples",
+                  "scenario": "scenarios"}  # fmt: skip
+
+
+def _typed(options: dict[str, str], experiment: Path | None) -> list[str]:
+    """The ``options`` typed on the command line (not defaults), and EXPERIMENT if given."""
+    from model.cli.resume import given
+
+    typed = [f"--{opt}" for opt, param in options.items() if given(param)]
+    return typed + (["EXPERIMENT"] if experiment is not None else [])
