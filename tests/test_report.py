@@ -21,7 +21,8 @@ from test_browser import ARGS, CHROMIUM, require
 from model.analysis.report import build_report, write_report
 from model.analysis.sweep_compare import compare_sweeps, load_side
 from model.analysis.sweep_compare_table import point_view
-from model.batch import Design, run_batch
+from model.batch import Design, read_runs, run_batch
+from model.results.bands import clustered_ci
 from model.scenario import SHIPPED_DIR, load_scenario
 
 SUMMIT = [sys.executable, "-m", "model.cli"]
@@ -125,6 +126,32 @@ def test_the_report_of_two_sweeps_compares_them_point_by_point(
     assert mixed.comparisons == [] and "design.factors" in mixed.notes[0]
 
 
+def test_a_report_of_runs_with_worlds_says_so_and_compares_with_the_band(tmp_path: Path) -> None:
+    """Batches with judgement worlds (as `summit run` makes of the baseline): the results notes
+    say the two layers, in plain words too (they said "Wilson score for proportions", which these
+    intervals are not, and never named the band); each pair's peak strain is clustered by world
+    like the results table (it looked four times more precise than the same number there); and
+    the comparison carries `summit compare`'s judgement band (without it, a starred difference
+    whose sign depends on the judgements looked settled)."""
+    a, b = tmp_path / "base", tmp_path / "sidelined"
+    for name, out in (("baseline-2024", a), ("seoul-sidelined", b)):
+        run_batch(Design(load_scenario(name), replications=1000, root_seed=3, worlds=10), out=out,
+                  kind="run")  # fmt: skip
+    write_report([a, b], tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Two layers" in text and "The band says how far the answer moves" in text
+    assert "Wilson score for proportions" not in text
+    runs = read_runs(a)
+    m = runs["strain_jpn_rok"].mean()
+    lo, hi = clustered_ci(runs["strain_jpn_rok"].to_numpy(float), runs["world"].to_numpy(int))
+    assert f'<td class="num">{m:.3f} [{lo:.3f}, {hi:.3f}]</td>' in text
+    report = build_report([a, b])
+    table = report.comparisons[0]["tables"][0]
+    assert "judgement band" in table.headers
+    band = [row[table.headers.index("judgement band")] for row in table.rows]
+    assert sum(cell != "–" for cell in band) >= 5, band
+
+
 def test_bad_requests_write_nothing(batches: dict[str, Path], tmp_path: Path) -> None:
     """An unfinished batch, a non-HTML --out or a missing directory: one line, exit 2, and an
     existing file at --out is left as it was."""
@@ -196,8 +223,9 @@ def test_the_report_opens_offline_in_chromium(batches: dict[str, Path], tmp_path
                             "provenance"):  # fmt: skip
                 assert page.locator(f"section#{section}").is_visible(), section
             assert page.locator("table").count() == expected_tables
-            rows = page.locator("section#results table").first.locator("tbody tr").count()
-            assert rows == 2
+            # two design points: shown transposed, a column each, outcomes down the page
+            heads = page.locator("section#results table").first.locator("thead th").count()
+            assert heads == 3
             widths = page.eval_on_selector_all(
                 "img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
             )
@@ -206,3 +234,33 @@ def test_the_report_opens_offline_in_chromium(batches: dict[str, Path], tmp_path
         finally:
             browser.close()
     assert errors == [] and requested == []
+
+
+def test_a_wide_results_table_fits_the_printed_page(tmp_path: Path) -> None:
+    """Printed or saved as PDF to hand on (A4 landscape, 12 mm margins), no table runs past the
+    paper's edge: a sweep's results table (a row per point, 17 columns) lost 9 columns there."""
+    require(CHROMIUM.exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require(find_spec("playwright") is not None, "playwright is not installed (the dev extra)")
+    from playwright.sync_api import sync_playwright
+
+    points = [{"actors.ROK.openness": v} for v in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    design = Design(load_scenario("baseline-2024"), replications=250, root_seed=3, worlds=5,
+                    points=points, factors=["actors.ROK.openness"], sampler="grid")  # fmt: skip
+    run_batch(design, out=tmp_path / "sweep", kind="sweep")
+    out = tmp_path / "report.html"
+    write_report([tmp_path / "sweep"], out)
+    paper = round((297 - 2 * 12) / 25.4 * 96)  # the printable width in CSS pixels
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": paper, "height": 1000})
+            page.goto(out.as_uri(), wait_until="load", timeout=60_000)
+            page.emulate_media(media="print")
+            right = page.eval_on_selector_all(
+                "table", "ts => ts.map(t => t.getBoundingClientRect().right)"
+            )
+            cols = page.locator("section#results table").first.locator("thead th").count()
+        finally:
+            browser.close()
+    assert cols >= 17  # the wide layout (a row per point), not the transposed one
+    assert max(right) <= paper, (right, paper)

@@ -215,7 +215,8 @@ METHODS = {
 def compare_notes(df: pd.DataFrame) -> list[str]:
     used = [m for m in METHODS if m in set(df["method"])]
     return [
-        "* the interval excludes 0. Given summit: among the runs with a summit in each scenario.",
+        "* the interval excludes 0. Given summit: among the runs with a summit in each scenario, "
+        "which differ between the two: not the effect on a given summit.",
         "95% intervals: " + "; ".join(f"{m}: {METHODS[m]}" for m in used) + ".",
     ]
 

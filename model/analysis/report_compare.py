@@ -96,7 +96,7 @@ def _compare(
 
 def _two_batches(pa: Path, pb: Path, loaded: list[tuple[Path, Sweep, Design]]) -> dict[str, Any]:
     """Two single batches, as `summit compare A B` compares them (paired when seeds match)."""
-    from model.analysis.compare import Side, _difference, _num, compare_notes, compare_sides
+    from model.analysis.compare import Side, _band, _difference, _num, compare_notes, compare_sides
     from model.analysis.plots import forest_plot
     from model.batch import read_runs
 
@@ -116,6 +116,13 @@ def _two_batches(pa: Path, pb: Path, loaded: list[tuple[Path, Sweep, Design]]) -
             a: [_num(v) for v in table[a]],
             b: [_num(v) for v in table[b]],
             f"{b} − {a} [95% CI]": [_difference(r) for _, r in table.iterrows()],
+            # with judgement worlds, how far the difference moves between judgements: a starred
+            # difference whose band spans 0 depends on them for its sign
+            **(
+                {"judgement band": [_band(r) for _, r in table.iterrows()]}
+                if "band_lo" in table.columns
+                else {}
+            ),
             "method": table["method"],
         }
     )

@@ -21,8 +21,10 @@ import pandas as pd
 
 from model.analysis.report_figures import Figure, embed
 from model.errors import ExperimentError
+from model.results.bands import clustered_ci
 from model.results.stats import mean_ci
-from model.results.tables import NOTES, report_view, timeline_note
+from model.results.tables import interval_name, report_view, timeline_note
+from model.results.tables import notes as result_notes
 from model.results.tables import timeline as summit_timeline
 from model.results.timelines import strain_timeline, strain_timeline_note
 
@@ -32,12 +34,25 @@ if TYPE_CHECKING:
     from model.scenario import Scenario
 
 MAX_ROWS = 60  # rows of a table on the page; the batch's files hold all of them
+FEW = 4  # a results table of up to this many rows is shown transposed (`Table.transposed`)
 MEANING = (
     "A 95% interval is the range of values these runs cannot tell apart from the estimate: with "
     "more runs it narrows. It measures the noise of a finite number of runs only, not the "
-    "uncertainty in the scenario's numbers (a sweep explores that) nor whether the model is "
-    "right."
+    "uncertainty in the scenario's numbers (this scenario states none as a range; a sweep "
+    "explores them) nor whether the model is right."
 )
+MEANING_WORLDS = (
+    "In plain words: each run draws one plausible set of the scenario's judgements (a world). The "
+    "interval in brackets says how precisely the runs pin down the average over those judgements; "
+    "more runs narrow it. The band says how far the answer moves from one plausible set of "
+    "judgements to another; more runs do not narrow it, better knowledge would. Neither says "
+    "whether the model is right."
+)
+
+
+def meaning(summary: pd.DataFrame) -> str:
+    """The plain-language reading of a results table's intervals (and band, with worlds)."""
+    return MEANING_WORLDS if "worlds" in summary.columns else MEANING
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,14 @@ class Table:
         rows = [[_cell(v) for v in r] for r in frame.itertuples(index=False)]
         numeric = [h not in (left or []) for h in heads]
         return cls(caption, heads, rows, numeric, [*extra, *(notes or [])])
+
+    def transposed(self, labels: int) -> Table:
+        """Columns as rows and rows as columns, each headed by its first ``labels`` cells: a
+        results table of one to a few rows and 15 columns then reads down the page and fits a
+        printed one (across, it ran past the paper's edge)."""
+        heads = ["measure", *(", ".join(r[:labels]) for r in self.rows)]
+        rows = [[h, *(r[i] for r in self.rows)] for i, h in enumerate(self.headers) if i >= labels]
+        return Table(self.caption, heads, rows, [False, *[True] * len(self.rows)], self.notes)
 
 
 def _cell(v: Any) -> str:
@@ -159,14 +182,16 @@ def batch_part(path: Path, sweep: Sweep, design: Design) -> dict[str, Any]:
         else f"a batch of {sweep.replications:,} runs"
     )
     names = [s.name for s in design.all_scenarios]
-    tables = [
-        Table.of(
-            "Results, one row per scenario and design point" if many else "Results",
-            report_view(summary),
-            left=["scenario"],
-            notes=[*NOTES, MEANING],
-        )
-    ]
+    view = report_view(summary)
+    results = Table.of(
+        "Results, one row per scenario and design point" if len(view) > FEW else "Results",
+        view,
+        left=["scenario"],
+        notes=[*result_notes(summary), meaning(summary)],
+    )
+    if len(view) <= FEW:  # outcomes down the page, a column per scenario or point
+        results = results.transposed(labels=list(view.columns).index("runs"))
+    tables = [results]
     figures: list[Figure] = []
     strain: list[Table] = []
     runs = read_runs(path)
@@ -242,9 +267,12 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
         }
     )
     pairs = []
+    world = rows["world"].to_numpy(np.int64) if "world" in rows.columns else None
     for col in ("strain", "strain_max", *OutcomeNames.of(scn).pairs):
         x = rows[col].to_numpy(float)
         m, lo, hi = mean_ci(x.size, float(x.sum()), float(np.square(x).sum()))
+        if world is not None:  # runs of a world share its values: as the results table does
+            lo, hi = clustered_ci(x, world)
         pairs.append(
             {
                 "outcome": col,
@@ -268,7 +296,9 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
             left=["outcome"],
             notes=[
                 "strain: the peak of the mean over the pairs; "
-                "strain_max: the peak of the most strained pair."
+                "strain_max: the peak of the most strained pair. 95% intervals: "
+                + interval_name(tl, "normal")
+                + "."
             ],
         ),
     ]
