@@ -172,3 +172,35 @@ def test_plot_of_a_plain_batch_says_it_needs_a_sweep(tmp_path: Path) -> None:
     for x in (None, X):
         with pytest.raises(ExperimentError, match=r"none does here \(summit table prints"):
             sweep_plot(out, x, None, "p_summit", tmp_path / "p.png")
+
+
+def test_a_probability_is_drawn_on_the_whole_unit_axis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """P(summit) against a factor spans [0, 1] (a little room): on an axis fitted to the points,
+    noise between overlapping intervals read as a trend. Strain, a small index, keeps its own."""
+    import model.analysis.plots as plots
+
+    limits: list[tuple[float, float]] = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: limits.append(fig.axes[0].get_ylim()))
+    summary = _summary().assign(strain_mean=lambda d: 0.1 + 0.05 * d[X])
+    factor_plot(summary, X, "p_summit", tmp_path / "p.png", factors=[X])
+    factor_plot(summary, X, "strain_mean", tmp_path / "s.png", factors=[X])
+    assert limits[0] == (-0.02, 1.02)
+    assert 0.0 < limits[1][1] < 0.5
+
+
+def test_the_timeline_of_a_sweep_names_its_design_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`summit plot SWEEP --timeline` draws design point 0; its title says so and gives the
+    point's values (it read as the scenario itself, at a value far from the scenario's)."""
+    import model.analysis.timeline_plot as tp
+    from model.cli.main import main
+
+    titles: list[str] = []
+    monkeypatch.setattr(tp, "_save", lambda fig, out: titles.append(fig._suptitle.get_text()))
+    out = tmp_path / "sw"
+    main(["sweep", "--factor", f"{Y}=0.1,0.9", "--runs", "250", "--seed", "1", "--out", str(out)])
+    main(["plot", str(out), "--timeline", "--out", str(tmp_path / "t.png")])
+    assert f"design point 0 ({Y} = 0.1)" in titles[0]

@@ -286,7 +286,9 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
             view,
             left=["by"],
             notes=[
-                "Strain: 0 untroubled, 1 breaking point (docs/MODEL.md §9). "
+                "Strain: 0 untroubled, 1 breaking point (docs/MODEL.md §9). Read every 4 weeks: a "
+                "run's peak, which the results table's strain and P(high strain) count, can fall "
+                "between two readings, so more runs reach high strain than any row here shows. "
                 + strain_timeline_note(tl)
             ],
         ),

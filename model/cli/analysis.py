@@ -144,6 +144,10 @@ def plot_cmd(
         runs = runs[(runs["point"] == 0) & (runs["scenario"] == scn.name)]
         high = scn.spec.thresholds.high_strain
         title = f"{scn.name}: summit and alliance strain"
+        point = design_from_manifest(batch_dir).points[0]
+        if point:  # a sweep: say which design point this is (it read as the scenario itself)
+            values = ", ".join(f"{path} = {value}" for path, value in point.items())
+            title += f", design point 0 ({values})"
         timeline_plot(runs, scn.spec.meta.start, scn.weeks, high, title, out)
         click.echo(f"plot written to {out} (timeline)", err=True)
         return
