@@ -141,6 +141,7 @@ def test_a_report_of_runs_with_worlds_says_so_and_compares_with_the_band(tmp_pat
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Two layers" in text and "The band says how far the answer moves" in text
     assert "Wilson score for proportions" not in text
+    assert "<dt>judgement worlds</dt><dd>10</dd>" in text  # provenance: a rerun needs it
     runs = read_runs(a)
     m = runs["strain_jpn_rok"].mean()
     lo, hi = clustered_ci(runs["strain_jpn_rok"].to_numpy(float), runs["world"].to_numpy(int))

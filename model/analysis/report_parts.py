@@ -333,6 +333,8 @@ def provenance(m: dict[str, Any]) -> list[tuple[str, str]]:
         ("kind, status", f"{m.get('kind')}, {m.get('status')}"),
         ("seed", str(d["root_seed"])),
         ("design", f"{d['sampler']}: {len(d['points']):,} points × {d['replications']:,} runs"),
+        # recorded so that a rerun does not depend on the default, which may change
+        ("judgement worlds", str(d.get("worlds", 1))),
         ("started, finished", f"{m.get('started')}, {m.get('finished')}"),
         ("workers, executor", f"{m.get('workers')}, {m.get('executor', 'local')}"),
         ("git commit", str(m.get("git_commit"))),
