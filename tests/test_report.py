@@ -118,6 +118,11 @@ def test_the_report_of_two_sweeps_compares_them_point_by_point(
     for cell in cells:
         assert cell in text
     assert "Where the two response surfaces differ" in text
+    # each source once: the variant's table holds only what the base's does not (printed twice,
+    # they filled 9 of a comparison's 17 pages), and it says where the rest are
+    ids = [c.id for s in report.sources for c in s.citations]
+    assert len(ids) == len(set(ids)) and report.sources[1].also == ["baseline-2024"]
+    assert "Its files also cite the entries listed above for baseline-2024." in text
     captions = [f.caption for f in report.figures]
     assert "P(summit): seoul-sidelined − baseline-2024" in captions
     assert sum("across the design of" in c for c in captions) == 4  # 2 outcomes × 2 sweeps
@@ -199,7 +204,7 @@ def test_the_report_opens_offline_in_chromium(batches: dict[str, Path], tmp_path
 
     out = tmp_path / "report.html"
     report = write_report([batches["a"], batches["b"]], out)
-    expected_tables = len(report.tables) + len(report.sources)  # + one citation table each
+    expected_tables = len(report.tables) + sum(bool(s.citations) for s in report.sources)
     errors: list[str] = []
     requested: list[str] = []
 

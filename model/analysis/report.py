@@ -18,7 +18,7 @@ from typing import Any
 from model.analysis.report_compare import comparison_part
 from model.analysis.report_figures import Figure
 from model.analysis.report_parts import Table, batch_part, question, scenario_words
-from model.analysis.report_sources import ScenarioSources, scenario_sources
+from model.analysis.report_sources import ScenarioSources, scenario_sources, without_repeats
 from model.errors import ExperimentError, problem
 
 TEMPLATE = "report.html.j2"
@@ -72,7 +72,7 @@ def build_report(dirs: list[Path]) -> Report:
         scenarios=[scenario_words(s) for s in scenarios.values()],
         batches=batches,
         comparisons=comparisons,
-        sources=[scenario_sources(records[n]) for n in names],
+        sources=without_repeats([scenario_sources(records[n]) for n in names]),
         generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         notes=notes,
     )

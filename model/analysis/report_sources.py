@@ -37,6 +37,20 @@ class ScenarioSources:
     citations: list[Citation] = field(default_factory=list)
     seed_cited: bool = False
     note: str = ""  # why comments could not be read, if so
+    also: list[str] = field(default_factory=list)  # scenarios above whose entries it cites too
+
+
+def without_repeats(sources: list[ScenarioSources]) -> list[ScenarioSources]:
+    """Each citation once on the page: a variant cites most of its base's entries, and printing
+    them again doubled a comparison's pages (9 of 17). A later scenario keeps only the entries
+    not listed above, and names the scenarios whose lists hold the rest."""
+    seen: dict[str, str] = {}  # citation id → the scenario it is listed under
+    for s in sources:
+        shared = [c for c in s.citations if c.id in seen]
+        s.also = list(dict.fromkeys(seen[c.id] for c in shared))
+        s.citations = [c for c in s.citations if c.id not in seen]
+        seen.update((c.id, s.scenario) for c in s.citations)
+    return sources
 
 
 def cited_ids(text: str) -> tuple[list[str], bool]:
