@@ -151,6 +151,7 @@ def test_a_report_of_runs_with_worlds_says_so_and_compares_with_the_band(tmp_pat
     m = runs["strain_jpn_rok"].mean()
     lo, hi = clustered_ci(runs["strain_jpn_rok"].to_numpy(float), runs["world"].to_numpy(int))
     assert f'<td class="num">{m:.3f} [{lo:.3f}, {hi:.3f}]</td>' in text
+    assert "JPN–ROK (strain_jpn_rok)" in text  # the pair in words, then its run column
     report = build_report([a, b])
     table = report.comparisons[0]["tables"][0]
     assert "judgement band" in table.headers

@@ -268,14 +268,21 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
     )
     pairs = []
     world = rows["world"].to_numpy(np.int64) if "world" in rows.columns else None
-    for col in ("strain", "strain_max", *OutcomeNames.of(scn).pairs):
+    names = OutcomeNames.of(scn)
+    words = {"strain": "index (mean over the pairs)", "strain_max": "most strained pair"}
+    words |= {
+        f"strain_{a.lower()}_{b.lower()}": f"{a}–{b}"
+        for a, b in (r.pair for r in scn.spec.relations)
+    }
+    for col in ("strain", "strain_max", *names.pairs):
         x = rows[col].to_numpy(float)
         m, lo, hi = mean_ci(x.size, float(x.sum()), float(np.square(x).sum()))
         if world is not None:  # runs of a world share its values: as the results table does
             lo, hi = clustered_ci(x, world)
         pairs.append(
             {
-                "outcome": col,
+                # a reader's words, then the run column that holds it (runs/*.parquet)
+                "outcome": f"{words.get(col, col)} ({col})",
                 "mean peak [95% CI]": f"{m:.3f} [{lo:.3f}, {hi:.3f}]",
                 "p90": f"{np.percentile(x, 90):.3f}",
             }
