@@ -4,10 +4,10 @@ Runs of two batches with the same seed and replications share their random numbe
 numbers: docs/ARCHITECTURE.md), so replication j of A and of B form a pair; then proportions get
 Newcombe's paired interval and means a paired interval, which are much narrower than unpaired ones.
 Batches with different seeds are compared unpaired (Newcombe's hybrid score interval; Welch for
-means).
-Outcomes given a summit (agreement, strain, the summit's week) condition on runs that differ
+means). Outcomes given a summit (agreement, strain, the summit's week) condition on runs that differ
 between A and B; paired, their difference gets a delta-method interval over all pairs
-(`conditional_mean_diff`), unpaired Newcombe's (agreement) or Welch's (means) on the summits.
+(`conditional_mean_diff`), unpaired Newcombe's (agreement) or Welch's (means) on the summits. With
+judgement worlds (either side), intervals are clustered by world (`_by_world`).
 """
 
 from __future__ import annotations
