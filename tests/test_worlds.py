@@ -217,9 +217,9 @@ def test_clustered_interval_covers_the_mean_over_worlds() -> None:
 def world_batches(ranged: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("batches")
     a, b = root / "a", root / "b"
-    run_batch(Design(ranged, replications=6000, worlds=60, root_seed=4), out=a)
+    run_batch(Design(ranged, replications=10000, worlds=100, root_seed=4), out=a)
     other = ranged.with_values({"actors.US.openness": 0.2})
-    run_batch(Design(other, replications=6000, worlds=60, root_seed=4), out=b)
+    run_batch(Design(other, replications=10000, worlds=100, root_seed=4), out=b)
     return a, b
 
 
@@ -234,7 +234,7 @@ def test_importance_ranks_the_range_that_drives_the_outcome(
     summit = result.table[result.table["outcome"] == "p_summit"].set_index("path")
     assert summit["rank"].idxmin() == "actors.PRK.meeting_value"
     assert summit.loc["actors.PRK.meeting_value", "S1"] > summit.loc[DUMMY, "S1"] + 0.2
-    assert result.worlds == 60 and result.runs_per_world == 100
+    assert result.worlds == 100 and result.runs_per_world == 100
     text = format_importance(result, "md", top=1)
     assert "actors.PRK.meeting_value" in text and DUMMY in text
     csv = format_importance(result, "csv")
@@ -250,20 +250,21 @@ def test_importance_refuses_a_batch_without_worlds(tmp_path: Path) -> None:
         importance(tmp_path / "p")
 
 
-@pytest.mark.parametrize("worlds", [20, 41])
+@pytest.mark.parametrize("worlds", [20, 41, 42, 99])
 def test_importance_refuses_too_few_worlds_for_rbd_fast(
     ranged: Scenario, tmp_path: Path, worlds: int
 ) -> None:
     """RBD-FAST's bias correction divides by zero at 20 worlds (the default for 2,000 runs) and at
-    40–41 (its bootstrap's half-samples): a one-line refusal, not an internal error."""
+    40–41 (its bootstrap's half-samples), and at 42 it gave indices summing to 3–4 with
+    zero-width intervals: a one-line refusal below 100 worlds, not an internal error or noise."""
     from model.analysis.importance import MIN_WORLDS, importance
     from model.errors import ExperimentError
 
-    assert MIN_WORLDS == 42
+    assert MIN_WORLDS == 100
     run_batch(
         Design(ranged, replications=worlds * 10, worlds=worlds, root_seed=2), out=tmp_path / "b"
     )
-    with pytest.raises(ExperimentError, match=rf"worlds: needs at least 42 worlds.*got {worlds}"):
+    with pytest.raises(ExperimentError, match=rf"worlds: needs at least 100 worlds.*got {worlds}"):
         importance(tmp_path / "b")
 
 
@@ -276,6 +277,10 @@ def test_importance_ranks_with_the_fewest_worlds_it_accepts(
     run_batch(Design(ranged, replications=MIN_WORLDS * 10, worlds=MIN_WORLDS, root_seed=2), out=out)
     table = importance(out).table
     assert np.isfinite(table["S1"]).all() and np.isfinite(table["S1_lo"]).all()
+    # first-order shares of one outcome's variance: their sum stays near or below 1 (it was 3–4
+    # at 42 worlds), and the bootstrap intervals have width (they had none there)
+    assert (table.groupby("outcome")["S1"].sum() < 1.3).all()
+    assert ((table["S1_hi"] - table["S1_lo"]) > 0).all()
 
 
 @pytest.mark.parametrize("paired", [True, False])
@@ -291,7 +296,7 @@ def test_compare_clusters_by_world_when_only_one_side_has_worlds(
     from model.results.bands import ratio_diff_ci, unpaired_ratio_diff_ci
     from model.results.stats import newcombe_paired
 
-    run_batch(Design(point_baseline(), replications=6000, root_seed=4), out=tmp_path / "plain")
+    run_batch(Design(point_baseline(), replications=10000, root_seed=4), out=tmp_path / "plain")
     plain = read_runs(tmp_path / "plain").sort_values(["point", "replication"], ignore_index=True)
     ranged_runs = read_runs(world_batches[0]).sort_values(
         ["point", "replication"], ignore_index=True
@@ -303,10 +308,10 @@ def test_compare_clusters_by_world_when_only_one_side_has_worlds(
     xa, xb = plain["summit"].to_numpy(float), ranged_runs["summit"].to_numpy(float)
     wb = ranged_runs["world"].to_numpy(np.int64)
     if paired:
-        wa, k = wb, 60
+        wa, k = wb, 100
     else:
         wa, k = np.arange(xa.size), xa.size
-    size = max(k, 60)
+    size = max(k, 100)
     na, nb = np.bincount(wa, minlength=size), np.bincount(wb, minlength=size)
     sa, sb = np.bincount(wa, xa, size), np.bincount(wb, xb, size)
     ci = (ratio_diff_ci if paired else unpaired_ratio_diff_ci)(sa, na * 1.0, sb, nb * 1.0)

@@ -38,10 +38,12 @@ from model.scenario import Uncertain
 OUTCOMES = {"p_summit": "summit", "p_agreement": "agreement", "strain_mean": "strain"}
 RESAMPLES = 200
 HARMONICS = 10  # RBD-FAST's M (SALib's default)
-# RBD-FAST's bias correction divides by 1 − 2M/N, and its bootstrap resamples half the worlds: with
-# N/2 ≤ 2M that factor is zero (a ZeroDivisionError at N = 20, 40, 41) or negative (meaningless
-# intervals), so both N and N/2 must exceed 2M
-MIN_WORLDS = 2 * (2 * HARMONICS + 1)
+# RBD-FAST's bias correction (Tissot & Prieur 2012) scales by 1 / (1 − 2M/N), and its bootstrap
+# resamples half the worlds, so at N worlds the half-samples are corrected by 1 / (1 − 4M/N): a
+# division by zero at N = 20, 40, 41, a negative factor below 40, and 21× at N = 42, where the
+# first-order indices of the baseline summed to 3–4 (they are shares of one variance) and every
+# bootstrap interval had zero width. At N = 100 the factor is 1.7 and the sums were 0.2–0.5.
+MIN_WORLDS = 100
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Importance:
 def world_data(batch_dir: Path, point: int | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """X (worlds × drawn values) and Y (worlds × outcomes, with runs per world) of one point."""
     path = batch_dir / "worlds.parquet"
+    load_manifest(batch_dir)  # a missing or foreign directory is said as such, not as "no worlds"
     if not path.exists():
         rule = "no worlds.parquet: the batch has no judgement worlds (ranges, --worlds > 1)"
         raise ExperimentError(problem(str(batch_dir), "worlds.parquet", rule, str(batch_dir)))
