@@ -248,6 +248,9 @@ def test_importance_refuses_a_batch_without_worlds(tmp_path: Path) -> None:
     run_batch(Design(point_baseline(), replications=250, root_seed=1), out=tmp_path / "p")
     with pytest.raises(ExperimentError, match=r"worlds\.parquet"):
         importance(tmp_path / "p")
+    # no directory at all is said as such (it was reported as a batch without worlds)
+    with pytest.raises(ExperimentError, match=r"not a batch directory"):
+        importance(tmp_path / "nope")
 
 
 @pytest.mark.parametrize("worlds", [20, 41, 42, 99])
