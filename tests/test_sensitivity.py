@@ -23,6 +23,7 @@ from model.analysis.sensitivity import (
     morris_noise_floor,
     noise_share,
     sobol_indices,
+    world_noise_variance,
 )
 from model.errors import ExperimentError
 
@@ -116,6 +117,29 @@ def test_noise_share_and_morris_floor() -> None:
     assert noise_share(_linear(points).to_numpy() + noise, var) < 0.01
     mu_star = morris_indices(design, pd.Series(noise))["mu_star"].to_numpy()
     assert mu_star == pytest.approx([morris_noise_floor(var, design.levels)] * 3, rel=0.15)
+
+
+def test_noise_with_worlds_leaves_out_what_every_point_shares() -> None:
+    """Every point of a sweep runs the same judgement worlds, so a world's own effect moves all
+    points alike and is no noise in their spread: the estimate is the point × world residual's
+    variance over W, here known (50 runs a cell, sd 0.1: 0.01 / 50 / W), whatever the worlds'
+    own spread. The summary's clustered interval counted that spread too (the strain of a sobol
+    sweep read 101 % noise where one factor alone explained 43 % of the spread)."""
+    rng = np.random.default_rng(3)
+    points, worlds, per = 30, 10, 50
+    a = rng.normal(0, 0.2, points)  # the factors' effect
+    rows = []
+    for b_sd in (0.0, 0.5):  # the worlds' own effect: none, then large
+        b = rng.normal(0, b_sd, worlds) if b_sd else np.zeros(worlds)
+        p, w = np.meshgrid(np.arange(points), np.arange(worlds), indexing="ij")
+        p, w = np.repeat(p.ravel(), per), np.repeat(w.ravel(), per)
+        y = a[p] + b[w] + rng.normal(0, 0.1, p.size)
+        runs = pd.DataFrame({"point": p, "world": w, "strain": y})
+        rows.append(world_noise_variance(runs, "strain_mean"))
+    expected = 0.1**2 / per / worlds
+    assert rows[0] == pytest.approx(expected, rel=0.15)
+    assert rows[1] == pytest.approx(expected, rel=0.15)
+    assert world_noise_variance(runs.drop(columns="world"), "strain_mean") is None
 
 
 def test_words_for_paths() -> None:
@@ -252,3 +276,20 @@ def test_cli_end_to_end(tiny_sweep: Path, tmp_path: Path) -> None:
         bad = summit(*args)
         assert bad.returncode == 2, (args, bad.stderr)
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+def test_a_sweep_with_worlds_reports_the_noise_that_does_not_cancel(tiny_sweep: Path) -> None:
+    """The CLI's sweep draws judgement worlds (the baseline has ranges): the noise share of a mean
+    is then the point × world residual over W (`world_noise_variance`), not the summary's
+    clustered interval, which also holds the worlds' common effect."""
+    from model.batch import read_runs
+
+    result = analyse_sweep(tiny_sweep, ["strain_mean"])
+    runs = read_runs(tiny_sweep)
+    assert "world" in runs.columns
+    means = runs.groupby("point")["strain"].mean().to_numpy()
+    shared = world_noise_variance(runs, "strain_mean")
+    assert shared is not None
+    row = result.noise.iloc[0]
+    assert row["noise_variance"] == pytest.approx(shared)
+    assert row["noise_share"] == pytest.approx(shared / np.var(means, ddof=1), rel=1e-6)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from model.analysis.labels import DEFAULT_OUTCOMES, outcome
 from model.analysis.sweeps import Sweep, few, load_sweep, summary_by_point
+from model.batch import read_runs
 from model.errors import ExperimentError
 from model.results.stats import Z95
 from model.results.tables import json_records, markdown_table
@@ -190,6 +191,31 @@ def noise_variance(summary: pd.DataFrame, column: str) -> np.ndarray:
     return np.square(half / Z95)  # the summary's interval is mean ± Z95·se
 
 
+def world_noise_variance(runs: pd.DataFrame, column: str) -> float | None:
+    """With judgement worlds, the noise of a point mean that tells points apart: every point of a
+    sweep runs the same worlds, so a world's own effect moves every point alike and cancels from
+    the spread across points; what does not cancel is the point × world residual of the two-way
+    table of world means (sampling noise within a world, and how the point's factors play with
+    the world's other values), averaged over the W worlds:
+
+        r_pw = m_pw − m_p· − m_·w + m_··,   σ² = Σ r_pw² / ((P − 1)(W − 1)),   noise = σ² / W
+
+    The summary's interval of a mean, clustered by world, counts the common part as well, which
+    put the noise share of a sweep's strain at 101 % where one factor alone explained 43 % of
+    the spread. None without worlds (the summary's formulas hold there) and for outcomes given
+    a summit (their cells would mix different runs)."""
+    if "world" not in runs.columns or outcome(column).kind == "conditional":
+        return None
+    values = "strain" if column == "strain_mean" else column.removeprefix("p_")
+    m = runs.pivot_table(index="point", columns="world", values=values, aggfunc="mean")
+    cells = m.to_numpy(float)
+    points, worlds = cells.shape
+    if points < 2 or worlds < 2 or np.isnan(cells).any():
+        return None
+    r = cells - cells.mean(axis=1, keepdims=True) - cells.mean(axis=0, keepdims=True) + cells.mean()
+    return float(np.square(r).sum() / ((points - 1) * (worlds - 1)) / worlds)
+
+
 def noise_share(means: np.ndarray, noise_var: np.ndarray) -> float:
     """Mean replication variance of a point mean over the variance across point means: near 0 the
     indices describe the factors, near 1 (or above) they describe noise."""
@@ -230,6 +256,7 @@ def analyse_sweep(batch_dir: Path, outcomes: list[str] | None = None) -> Sensiti
     sweep.one_scenario("summit sensitivity")
     design = design_of_sweep(sweep)
     summary = summary_by_point(sweep)
+    runs = read_runs(batch_dir) if "worlds" in summary.columns else pd.DataFrame()
     frames, noise_rows = [], []
     for name in names:
         what = f"{batch_dir}: summary.csv: {name}"
@@ -242,6 +269,8 @@ def analyse_sweep(batch_dir: Path, outcomes: list[str] | None = None) -> Sensiti
         frames.append(idx)
         means = summary[name].to_numpy(float)
         nv = noise_variance(summary, name)
+        if (shared := world_noise_variance(runs, name)) is not None:
+            nv = np.full(len(summary), shared)
         row: dict[str, Any] = {
             "outcome": name,
             "variance_across_points": float(np.var(means, ddof=1)),
