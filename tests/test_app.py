@@ -20,12 +20,12 @@ def test_app_builds_a_solara_page_on_summit_model() -> None:
     from model import app
     from model.sim.summit import SummitModel
 
-    assert app.page is not None
+    assert callable(app.Page)
     _check_model_params(SummitModel.__init__, app.model_params)
     for source in app.model_params["source"]["values"]:  # every choice builds a model
         SummitModel(source)
-    m = app.model
-    assert type(m) is SummitModel
+    m = app.new_model()
+    assert type(m) is SummitModel and app.new_model() is not m  # one per browser session
     for _ in range(5):
         m.step()
     frame = m.datacollector.get_model_vars_dataframe()
@@ -102,3 +102,21 @@ def test_charts_use_dates_readable_labels_and_mark_the_events() -> None:
     texts = [t.get_text() for t in figures[0].axes[0].texts]
     assert any(t.startswith(" summit") for t in texts)
     assert {e.id for e in dated} <= {t.strip() for t in texts}
+
+
+def test_the_pages_run_is_the_run_summit_explain_tells() -> None:
+    """The page's run is replication 0 of its seed box's seed, the run `summit explain --seed S`
+    tells; the box hands the seed over as text. (Mesa's rng= derived another seed from it.)"""
+    from model import app
+    from model.analysis.explain import explain
+    from model.batch import DEFAULT_SEED
+    from model.scenario import load_scenario
+    from model.sim.summit import SummitModel
+
+    page = app.new_model().run().outcomes()
+    typed = SummitModel("baseline-2024", root_seed=app.model_params["root_seed"]["value"])
+    assert typed.run().outcomes()["strain"][0] == page["strain"][0]
+    told = explain(load_scenario("baseline-2024"), DEFAULT_SEED)
+    last = told.splitlines()[-1]
+    assert f"Peak strain: index {page['strain'][0]:.3f}," in last
+    assert ("no summit within the horizon" in last) == (not page["summit"][0])

@@ -159,6 +159,14 @@ def drive(url: str, port: int) -> tuple[list[str], list[str]]:
             page.get_by_role("button", name="Step").click()
             until(page.get_by_text("Time: 1.0").is_visible, "week 1 after Step")
             until(lambda: chart.get_attribute("src") != before, "the chart redrawn after Step")
+            # another visitor gets a run of their own at week 0, not the one stepped above (a
+            # model made at import was shared: a new tab opened on another's run)
+            other = browser.new_page(viewport={"width": 1400, "height": 1250})
+            other.on("console", console)
+            other.route("**/*", offline)
+            other.goto(url, wait_until="domcontentloaded", timeout=60_000)
+            until(other.get_by_text("Time: 0.0").is_visible, "week 0 for a second visitor")
+            until(page.get_by_text("Time: 1.0").is_visible, "the first visitor still at week 1")
             if shot := os.environ.get("SUMMIT_SCREENSHOT"):
                 page.screenshot(path=shot, full_page=True)
         finally:

@@ -46,7 +46,7 @@ class SummitModel(mesa.Model):
         replications: int = 1,
         overrides: Mapping[str, Any] | None = None,
         blocks: Sequence[Block] | None = None,
-        root_seed: int | None = None,
+        root_seed: int | str | None = None,
         trace: bool = False,
         rng: Any = None,
     ) -> None:
@@ -57,7 +57,8 @@ class SummitModel(mesa.Model):
         if root_seed is None:
             # Under mesa.batch_run the seed arrives as `rng`; derive ours from Mesa's generator.
             root_seed = int(self.rng.integers(2**63))
-        self.streams = Streams(root_seed, self.blocks)
+        # int(): the browser view's seed box hands it over as text (model/app.py)
+        self.streams = Streams(int(root_seed), self.blocks)
         self.trace_on = trace
         self.trace: list[dict[str, Any]] = []
         self.cast = Cast.of(self.spec_)
