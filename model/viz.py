@@ -229,7 +229,10 @@ def summit_by_date_figure(scn: Scenario, frame: pd.DataFrame, runs: int, seed: i
     ax.text(
         0.99,
         0.03,
-        f"by {frame.index[-1]:%d %b %Y}: {last['p']:.2f} ({last['lo']:.2f}–{last['hi']:.2f})"
+        # the week's last day, as `summit table --timeline` dates it (the index is the next
+        # week's first day: "by 14 Mar" beside the table's "2025-03-13" for the same number)
+        f"by {frame.index[-1] - pd.Timedelta(days=1):%d %b %Y}: {last['p']:.2f} "
+        f"({last['lo']:.2f}–{last['hi']:.2f})"
         f"\nseed {seed}",
         transform=ax.transAxes,
         ha="right",

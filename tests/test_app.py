@@ -69,6 +69,12 @@ def test_p_summit_by_date_is_the_batch_of_the_cli_with_wilson_intervals() -> Non
     assert last["p"] == pytest.approx(summary["p_summit"])
     interval = (summary["p_summit_lo"], summary["p_summit_hi"])
     assert (last["lo"], last["hi"]) == pytest.approx(interval)
+    # the chart dates the last value by the week's last day, as `summit table --timeline` does
+    # (it said "by 14 Mar 2025" where the table says 2025-03-13)
+    fig = viz.summit_by_date_figure(scn, frame, 500, 7)
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("by ")]
+    end = scn.spec.meta.start + dt.timedelta(weeks=scn.weeks) - dt.timedelta(days=1)
+    assert len(labels) == 1 and labels[0].startswith(f"by {end:%d %b %Y}:"), labels
 
 
 def test_charts_use_dates_readable_labels_and_mark_the_events() -> None:
