@@ -196,7 +196,7 @@ def strain_figure(model: SummitModel) -> Figure:
     pairs = frame[[_pair_column(scn, w) for w in range(len(model.cast.pairs))]].to_numpy()
     ax.set_ylim(0, max(0.3, float(np.nanmax(pairs, initial=0.0)) * 1.3))
     ax.set_ylabel("strain (0 none – 1 breaking point)", fontsize=8)
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="best")  # where it hides the fewest points: a fixed spot hid lines
     return fig
 
 
@@ -238,7 +238,7 @@ def summit_by_date_figure(scn: Scenario, frame: pd.DataFrame, runs: int, seed: i
         ha="right",
         fontsize=7.5,
     )
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="best")  # where it hides the fewest points: a fixed spot hid lines
     return fig
 
 

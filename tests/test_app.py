@@ -5,6 +5,7 @@ charts show what an analyst asks for. tests/test_browser.py opens the page in a 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,3 +127,35 @@ def test_the_pages_run_is_the_run_summit_explain_tells() -> None:
     last = told.splitlines()[-1]
     assert f"Peak strain: index {page['strain'][0]:.3f}," in last
     assert ("no summit within the horizon" in last) == (not page["summit"][0])
+
+
+def _hidden_by_legend(fig: Any) -> int:
+    """How many plotted points of the figure's chart sit under its legend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    hidden = 0
+    for line in ax.get_lines():
+        xy = line.get_xydata()
+        if len(xy) < 3:  # event markers and the threshold: not data
+            continue
+        x, y = ax.transData.transform(xy).T
+        hidden += int(np.sum((x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)))
+    return hidden
+
+
+def test_legends_hide_no_data() -> None:
+    """The legends sat at a fixed spot and hid the JPN–ROK line (seoul-sidelined, seed 1: 8
+    points) and the P(summit) curve (baseline: 12 points); placed where they hide the fewest,
+    they hide none in these runs."""
+    from model import viz
+    from model.scenario import load_scenario
+    from model.sim.summit import SummitModel
+
+    run = viz.watch(SummitModel("seoul-sidelined", root_seed=1)).run()
+    assert _hidden_by_legend(viz.strain_figure(run)) == 0
+    scn = load_scenario("baseline-2024")
+    frame = viz.summit_by_date(scn, runs=300, seed=20240315)
+    assert _hidden_by_legend(viz.summit_by_date_figure(scn, frame, 300, 20240315)) == 0
