@@ -17,13 +17,16 @@ def explain(scenario: Scenario, seed: int) -> str:
     It is the very run that row 0 of `summit run --seed S` on the same scenario holds, because
     random streams depend only on (seed, point, replication), never on the batch size.
     """
-    model = SummitModel(scenario, blocks=[Block(0, 0, 1)], root_seed=seed, trace=True).run()
+    model = SummitModel(scenario, blocks=[Block(0, 0, 1)], root_seed=seed, trace=True)
+    resolve = _resolve(model, scenario)  # before the run: events may change the value later
+    model.run()
     start = scenario.spec.meta.start
     prep = float(model.state.mp["prep_threshold"][0])
     lines = [
         f"{scenario.title} — seed {seed}, replication 0",
         f"rule: {model.state.rule.value}; a summit needs momentum ≥ {prep:.2f}"
         " and both leaders willing",
+        resolve,
         "",
     ]
     prev_pos: dict[str, dict[str, float]] | None = None
@@ -35,6 +38,18 @@ def explain(scenario: Scenario, seed: int) -> str:
             held = rec["week"]
     lines += ["", _outcome(model)]
     return "\n".join(lines)
+
+
+def _resolve(model: SummitModel, scenario: Scenario) -> str:
+    """Each leader's private resolve, drawn once for the run (MODEL.md §4): it is why the same
+    scenario's "meeting" term differs from seed to seed (+0.71 with one, +0.04 with another)."""
+    parts = []
+    for p in model.cast.principals:
+        actor = model.actor_ids[p]
+        stated = scenario.get(f"actors.{actor}.meeting_value")
+        drawn = float(model.state.actor_param["meeting_value"][0, p])
+        parts.append(f"{actor} {stated:+.3f} {drawn - stated:+.3f} = {drawn:+.3f}")
+    return "meeting value, stated + private resolve drawn for this run: " + "; ".join(parts)
 
 
 def _willing(d: dict[str, Any]) -> str:
