@@ -98,6 +98,13 @@ def test_the_report_of_a_run_holds_every_part_and_fetches_nothing(
                 manifest["versions"]["numpy"], manifest["scenario_files"][0]["sha256"]]  # fmt: skip
     for value in recorded:
         assert value in text
+    # whether the checkout had uncommitted changes: the commit alone would not pin the code
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                            cwd=Path(__file__).parent, capture_output=True, text=True)  # fmt: skip
+    if status.returncode == 0:
+        assert manifest["git_dirty"] is bool(status.stdout.strip())
+        words = "with uncommitted changes" if manifest["git_dirty"] else "no uncommitted changes"
+        assert words in text
     # sources: listed ones, and the entries the file cites, looked up in docs/SOURCES.md
     assert "Tomorrow&#39;s Affairs" in text and "S-A1" in text
     assert "officially recognises 17 of its citizens" in text

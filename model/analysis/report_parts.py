@@ -331,6 +331,17 @@ def _sweep_figures(path: Path, sweep: Sweep, names: list[str]) -> list[Figure]:
     return out
 
 
+def _commit_words(m: dict[str, Any]) -> str:
+    dirty = m.get("git_dirty")  # absent from batches written before it was recorded
+    if dirty is None:
+        note = ""
+    elif dirty:
+        note = " (with uncommitted changes: the commit alone does not pin the code)"
+    else:
+        note = " (no uncommitted changes)"
+    return f"{m.get('git_commit')}{note}"
+
+
 def provenance(m: dict[str, Any]) -> list[tuple[str, str]]:
     """What a reader needs to reproduce the batch, from its manifest."""
     d = m["design"]
@@ -344,7 +355,7 @@ def provenance(m: dict[str, Any]) -> list[tuple[str, str]]:
         ("judgement worlds", str(d.get("worlds", 1))),
         ("started, finished", f"{m.get('started')}, {m.get('finished')}"),
         ("workers, executor", f"{m.get('workers')}, {m.get('executor', 'local')}"),
-        ("git commit", str(m.get("git_commit"))),
+        ("git commit", _commit_words(m)),
     ]
     records = m.get("scenarios") or [m]
     for r in records:

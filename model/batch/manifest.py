@@ -242,6 +242,8 @@ def new_manifest(
             "pyarrow": pa.__version__,
         },
         "git_commit": _git_commit(),
+        # the commit alone does not pin the code if tracked files were changed since
+        "git_dirty": _git_dirty(),
         "workers": workers,
         "started": now(),
         "status": "running",
@@ -301,6 +303,23 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def _git_dirty() -> bool | None:
+    """Whether the checkout holding the package has changes to tracked files (None: no git, or
+    not a checkout). Untracked files, such as results/, do not count."""
+    try:
+        res = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return bool(res.stdout.strip()) if res.returncode == 0 else None
 
 
 def now() -> str:
