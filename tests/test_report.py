@@ -278,3 +278,25 @@ def test_a_wide_results_table_fits_the_printed_page(tmp_path: Path) -> None:
             browser.close()
     assert cols >= 17  # the wide layout (a row per point), not the transposed one
     assert max(right) <= paper, (right, paper)
+
+
+def test_batches_with_other_worlds_are_compared_unpaired_as_summit_compare_does(
+    tmp_path: Path,
+) -> None:
+    """Same seed and runs but 10 against 20 judgement worlds: world k holds other runs and other
+    drawn values on each side, so `summit compare` does not pair them; the report and the sweep
+    comparison paired them and printed a judgement band from A's worlds alone."""
+    from model.analysis.sweep_compare import load_side, match_points, pairing
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out, name, worlds in ((a, "baseline-2024", 10), (b, "seoul-sidelined", 20)):
+        run_batch(Design(load_scenario(name), replications=1000, root_seed=3, worlds=worlds),
+                  out=out, kind="run")  # fmt: skip
+    table = build_report([a, b]).comparisons[0]["tables"][0]
+    method = table.headers.index("method")
+    assert {row[method] for row in table.rows} == {"clustered by world"}
+    band = table.headers.index("judgement band")
+    assert {row[band] for row in table.rows} == {"–"}
+    sa, sb = load_side(a, None), load_side(b, None)
+    paired, why = pairing(sa, sb, match_points(sa, sb))
+    assert not paired and "judgement worlds differ (10 and 20)" in why

@@ -103,7 +103,8 @@ def _two_batches(pa: Path, pb: Path, loaded: list[tuple[Path, Sweep, Design]]) -
     sides, keys = [], []
     for path in (pa, pb):
         _, sweep, design = next(x for x in loaded if x[0] == path)
-        keys.append((sweep.seed, sweep.replications))
+        # as `summit compare` decides: the same seed, replications and judgement worlds
+        keys.append((sweep.seed, sweep.replications, sweep.manifest["design"].get("worlds", 1)))
         sides.append(Side(design.scenario.name, read_runs(path), design.scenario.weeks))
     if sides[0].label == sides[1].label:
         sides[1] = Side(sides[1].label + " (B)", sides[1].runs, sides[1].weeks)
@@ -129,7 +130,7 @@ def _two_batches(pa: Path, pb: Path, loaded: list[tuple[Path, Sweep, Design]]) -
     how = (
         "paired under common random numbers (same seed and runs)"
         if paired
-        else "unpaired (the seeds or the numbers of runs differ)"
+        else "unpaired (the seeds, the numbers of runs or of judgement worlds differ)"
     )
     return {
         "a": a,

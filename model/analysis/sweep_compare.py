@@ -194,6 +194,9 @@ def pairing(a: SweepSide, b: SweepSide, matches: list[tuple[int, int]]) -> tuple
         return False, (
             f"unpaired: the replications per point differ ({a.replications} and {b.replications})"
         )
+    wa, wb = (side.manifest["design"].get("worlds", 1) for side in (a, b))
+    if wa != wb:  # as `summit compare` decides: world k holds other runs and values on each side
+        return False, f"unpaired: the numbers of judgement worlds differ ({wa} and {wb})"
     moved = sum(i != j for i, j in matches)
     if moved:
         return False, (
