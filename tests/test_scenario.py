@@ -200,6 +200,14 @@ def test_a_base_can_be_a_path_with_or_without_toml(tmp_path: Path) -> None:
         assert values["actors.US.openness"] == 0.8
     (sub / "v.toml").write_text('base = "baseline-2024.toml"\n[meta]\nname = "v"\n')
     assert load_scenario(sub / "v.toml").spec.meta.variant_of == "baseline-2024"
+    # a batch of the variant records every file its content came from, wherever it lies (the
+    # base found by its path had no sha256 in the manifest, so a rerun could not check it)
+    from model.batch.manifest import _file_records
+
+    (sub / "v.toml").write_text('base = "../shared/mine"\n[meta]\nname = "v"\n')
+    scn = load_scenario(sub / "v.toml").with_values({"actors.US.openness": 0.7})
+    recorded = [Path(r["path"]).name for r in _file_records(scn)]
+    assert recorded == ["v.toml", "mine.toml", "baseline-2024.toml"]
 
 
 def test_probability_on_a_hazard_event_is_rejected(

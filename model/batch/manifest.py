@@ -269,14 +269,11 @@ def _ranges_from(m: dict[str, Any], name: str) -> dict[str, Uncertain]:
 
 
 def _file_records(scn: Scenario) -> list[dict[str, str]]:
-    """The scenario's file (and its base file, for a variant) with their sha256."""
+    """The scenario's file and, for a variant, the base files it was read from (wherever they
+    are: beside it, a path, or shipped), with their sha256."""
     if scn.path is None:
         return []
-    paths = [scn.path]
-    if scn.spec.meta.variant_of:
-        base = scn.path.parent / f"{scn.spec.meta.variant_of}.toml"
-        if base.exists():
-            paths.append(base)
+    paths = [scn.path, *(p for p in scn.bases if p.exists())]
     return [
         {"path": str(p.resolve()), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
         for p in paths

@@ -4,6 +4,7 @@ only what changes)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,10 @@ def _load(source: str | Path, chain: tuple[Path, ...]) -> Scenario:
     """Load one file; ``chain`` holds the variants whose base it is (outermost first)."""
     path = resolve_scenario(source)
     raw = read_toml(path)
+    bases: tuple[Path, ...] = ()
     if "base" in raw:
-        raw = _apply_variant(raw, path, (*chain, path))
-    return parse_scenario(raw, path.name, path)
+        raw, bases = _apply_variant(raw, path, (*chain, path))
+    return dataclasses.replace(parse_scenario(raw, path.name, path), bases=bases)
 
 
 VARIANT_KEYS = {"base", "meta", "set", "drop_events", "events", "outcome"}
@@ -50,7 +52,9 @@ class VariantFile(BaseModel):
     outcome: dict[str, Any] | None = None  # a past case's record (checked after merging)
 
 
-def _apply_variant(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def _apply_variant(
+    raw: dict[str, Any], path: Path, chain: tuple[Path, ...]
+) -> tuple[dict[str, Any], tuple[Path, ...]]:
     """A variant names a ``base`` scenario and lists only what it changes.
 
     ``[meta]`` keys replace the base's, ``[set]`` changes numbers by dotted path (checked against
@@ -126,7 +130,8 @@ def _apply_variant(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> 
             set_raw(merged, dotted, value)
     if problems:
         raise ScenarioError(problems)
-    return merged
+    assert base.path is not None  # loaded from a file
+    return merged, (base.path, *base.bases)
 
 
 def resolve_scenario(source: str | Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -34,6 +35,9 @@ class Scenario:
     # judgements given as ranges, by dotted path (docs/SCENARIOS.md); ``spec`` holds their
     # central values, so the scenario is also a complete point scenario
     uncertain: Mapping[str, Uncertain] = field(default_factory=dict)
+    # a variant's base files, its own base first (the files its content came from besides
+    # ``path``: manifests record their sha256)
+    bases: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -121,7 +125,7 @@ class Scenario:
                     [problem(self.source, path, unknown_path_rule(path, paths), value)]
                 )
             set_raw(raw, path, value)
-        return parse_scenario(raw, self.source, self.path)
+        return dataclasses.replace(parse_scenario(raw, self.source, self.path), bases=self.bases)
 
     def canonical_hash(self) -> str:
         """sha256 of the validated content, independent of comments, key order and layout."""
