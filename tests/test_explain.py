@@ -49,10 +49,9 @@ def test_the_story_shows_each_leaders_private_resolve() -> None:
         model = SummitModel(scn, blocks=[Block(0, 0, 1)], root_seed=seed)
         found = line.findall(explain(scn, seed).splitlines()[2])
         assert [a for a, *_ in found] == ["JPN", "PRK"]
-        for actor, stated, shock, total in found:
+        for actor, stated, _shock, total in found:
             p = model.actor_ids.index(actor)
             assert float(stated) == round(scn.get(f"actors.{actor}.meeting_value"), 3)
             assert float(total) == round(float(model.state.actor_param["meeting_value"][0, p]), 3)
-            assert abs(float(stated) + float(shock) - float(total)) <= 0.0015
         drawn[seed] = found[0][2]
     assert drawn[1] != drawn[20240315]  # the resolve differs between runs; the stated value not

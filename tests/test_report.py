@@ -99,8 +99,12 @@ def test_the_report_of_a_run_holds_every_part_and_fetches_nothing(
     for value in recorded:
         assert value in text
     # whether the checkout had uncommitted changes: the commit alone would not pin the code
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                            cwd=Path(__file__).parent, capture_output=True, text=True)  # fmt: skip
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "model", "scenarios"],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+    )
     if status.returncode == 0:
         assert manifest["git_dirty"] is bool(status.stdout.strip())
         words = "with uncommitted changes" if manifest["git_dirty"] else "no uncommitted changes"

@@ -4,6 +4,7 @@ Styler, JSON at full precision, and report views that say what their intervals a
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -128,3 +129,15 @@ def test_grid_values_are_written_as_typed() -> None:
     summary = pd.DataFrame(points)
     assert "0.30000000000000004" not in summary.to_csv(index=False)
     assert [p["actors.US.openness"] for p in points] == [0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+def test_an_interval_one_run_cannot_give_reads_as_a_dash(tmp_path: Path) -> None:
+    """A mean over one run has no interval: the timelines printed "[nan, nan]" for it."""
+    from model import simulate
+    from model.results.timelines import format_strain_timeline, strain_timeline
+    from model.scenario import load_scenario
+
+    scn = load_scenario("baseline-2024")
+    runs = simulate(scn, runs=1, seed=1, out=tmp_path / "one").runs
+    text = format_strain_timeline(strain_timeline(runs, scn.spec.meta.start, 0.25))
+    assert "nan" not in text and "[–, –]" in text

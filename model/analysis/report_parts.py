@@ -23,7 +23,7 @@ from model.analysis.report_figures import Figure, embed
 from model.errors import ExperimentError
 from model.results.bands import clustered_ci
 from model.results.stats import mean_ci
-from model.results.tables import interval_name, report_view, timeline_note
+from model.results.tables import estimate, interval_name, report_view, timeline_note
 from model.results.tables import notes as result_notes
 from model.results.tables import timeline as summit_timeline
 from model.results.timelines import strain_timeline, strain_timeline_note
@@ -225,7 +225,7 @@ def _timeline_table(rows: pd.DataFrame, scn: Scenario, where: str) -> Table:
             "weeks": tl["week"].astype(int),
             "by": tl["by"],
             "P(summit by then) [95% CI]": [
-                f"{r.p_summit:.3f} [{r.lo:.3f}, {r.hi:.3f}]" for r in tl.itertuples()
+                estimate(r.p_summit, r.lo, r.hi) for r in tl.itertuples()
             ],
         }
     )
@@ -253,15 +253,14 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
             "weeks": tl["week"],
             "by": tl["by"],
             "strain index mean [95% CI]": [
-                f"{r.strain_mean:.3f} [{r.strain_mean_lo:.3f}, {r.strain_mean_hi:.3f}]"
-                for r in tl.itertuples()
+                estimate(r.strain_mean, r.strain_mean_lo, r.strain_mean_hi) for r in tl.itertuples()
             ],
             "p10 / p50 / p90": [
                 f"{r.strain_p10:.3f} / {r.strain_p50:.3f} / {r.strain_p90:.3f}"
                 for r in tl.itertuples()
             ],
             "P(high strain then) [95% CI]": [
-                f"{r.p_high_strain:.3f} [{r.p_high_strain_lo:.3f}, {r.p_high_strain_hi:.3f}]"
+                estimate(r.p_high_strain, r.p_high_strain_lo, r.p_high_strain_hi)
                 for r in tl.itertuples()
             ],
         }
@@ -283,7 +282,7 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
             {
                 # a reader's words, then the run column that holds it (runs/*.parquet)
                 "outcome": f"{words.get(col, col)} ({col})",
-                "mean peak [95% CI]": f"{m:.3f} [{lo:.3f}, {hi:.3f}]",
+                "mean peak [95% CI]": estimate(m, lo, hi),
                 "p90": f"{np.percentile(x, 90):.3f}",
             }
         )

@@ -303,12 +303,15 @@ def _git_commit() -> str | None:
 
 
 def _git_dirty() -> bool | None:
-    """Whether the checkout holding the package has changes to tracked files (None: no git, or
-    not a checkout). Untracked files, such as results/, do not count."""
+    """Whether the checkout holding the package has uncommitted changes to its code or shipped
+    scenarios, new files there included (None: no git, or not a checkout). Results and other
+    files elsewhere do not count. `--no-optional-locks`: never take the index lock a user's own
+    `git commit` may need at that moment."""
+    root = Path(__file__).resolve().parents[2]  # <checkout>/model/batch/manifest.py
     try:
         res = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=Path(__file__).resolve().parent,
+            ["git", "--no-optional-locks", "status", "--porcelain", "--", "model", "scenarios"],
+            cwd=root,
             capture_output=True,
             text=True,
             timeout=5,

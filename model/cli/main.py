@@ -220,7 +220,7 @@ def sweep(
         if clash:
             raise click.UsageError(
                 f"--rerun repeats the recorded design; {', '.join(clash)} would change it "
-                "(run a new sweep with the experiment file in the manifest instead)"
+                "(for another design, run the manifest's command or experiment file with it)"
             )
         des = design_from_manifest(rerun_dir)
         extra = {k: v for k, v in load_manifest(rerun_dir).items() if k == "experiment"}

@@ -105,6 +105,11 @@ def notes(summary: pd.DataFrame) -> list[str]:
     ]
 
 
+def estimate(value: object, lo: object, hi: object) -> str:
+    """ "0.581 [0.544, 0.618]"; an interval that does not exist (one run) reads "–"."""
+    return f"{_num(value, 3)} [{_num(lo, 3)}, {_num(hi, 3)}]"
+
+
 def _num(x: object, digits: int) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
@@ -268,7 +273,7 @@ def format_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
             "weeks": df["week"].astype(int),
             "by": df["by"],
             "P(summit by then) [95% CI]": [
-                f"{r['p_summit']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]" for _, r in df.iterrows()
+                estimate(r["p_summit"], r["lo"], r["hi"]) for _, r in df.iterrows()
             ],
         }
     )

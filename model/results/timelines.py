@@ -13,7 +13,13 @@ import pandas as pd
 from model.errors import ExperimentError
 from model.results.bands import clustered_ci
 from model.results.stats import mean_ci, wilson
-from model.results.tables import interval_name, latex_table, machine_readable, markdown_table
+from model.results.tables import (
+    estimate,
+    interval_name,
+    latex_table,
+    machine_readable,
+    markdown_table,
+)
 
 _PATH = re.compile(r"^strain_w(\d+)$")
 
@@ -77,16 +83,14 @@ def format_strain_timeline(df: pd.DataFrame, fmt: str = "md") -> str:
             "weeks": df["week"].astype(int),
             "by": df["by"],
             "strain index mean [95% CI]": [
-                f"{r['strain_mean']:.3f} [{r['strain_mean_lo']:.3f}, {r['strain_mean_hi']:.3f}]"
-                for r in rows
+                estimate(r["strain_mean"], r["strain_mean_lo"], r["strain_mean_hi"]) for r in rows
             ],
             "p10 / p50 / p90": [
                 f"{r['strain_p10']:.3f} / {r['strain_p50']:.3f} / {r['strain_p90']:.3f}"
                 for r in rows
             ],
             "P(high strain then) [95% CI]": [
-                f"{r['p_high_strain']:.3f} "
-                f"[{r['p_high_strain_lo']:.3f}, {r['p_high_strain_hi']:.3f}]"
+                estimate(r["p_high_strain"], r["p_high_strain_lo"], r["p_high_strain_hi"])
                 for r in rows
             ],
         }
