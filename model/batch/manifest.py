@@ -287,39 +287,33 @@ def _package_version() -> str:
         return "0+unknown"
 
 
-def _git_commit() -> str | None:
+CHECKOUT = Path(__file__).resolve().parents[2]  # <checkout>/model/batch/manifest.py
+
+
+def _git(*args: str) -> str | None:
+    """A git command's output in the checkout holding the package (None: no git, not a
+    checkout, or it failed)."""
     try:
         res = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
+            ["git", *args], cwd=CHECKOUT, capture_output=True, text=True, timeout=5, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return res.stdout.strip() or None if res.returncode == 0 else None
+    return res.stdout if res.returncode == 0 else None
+
+
+def _git_commit() -> str | None:
+    out = _git("rev-parse", "HEAD")
+    return out.strip() or None if out is not None else None
 
 
 def _git_dirty() -> bool | None:
-    """Whether the checkout holding the package has uncommitted changes to its code or shipped
-    scenarios, new files there included (None: no git, or not a checkout). Results and other
-    files elsewhere do not count. `--no-optional-locks`: never take the index lock a user's own
-    `git commit` may need at that moment."""
-    root = Path(__file__).resolve().parents[2]  # <checkout>/model/batch/manifest.py
-    try:
-        res = subprocess.run(
-            ["git", "--no-optional-locks", "status", "--porcelain", "--", "model", "scenarios"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return bool(res.stdout.strip()) if res.returncode == 0 else None
+    """Whether the checkout has uncommitted changes to the code or the shipped scenarios, new
+    files there included (None: no git, or not a checkout). Results and other files elsewhere
+    do not count. `--no-optional-locks`: never take the index lock a user's own `git commit`
+    may need at that moment."""
+    out = _git("--no-optional-locks", "status", "--porcelain", "--", "model", "scenarios")
+    return bool(out.strip()) if out is not None else None
 
 
 def now() -> str:
