@@ -128,7 +128,7 @@ def _two_batches(pa: Path, pb: Path, loaded: list[tuple[Path, Sweep, Design]]) -
         }
     )
     how = (
-        "paired under common random numbers (same seed and runs)"
+        "paired under common random numbers (same seed, runs and judgement worlds)"
         if paired
         else "unpaired (the seeds, the numbers of runs or of judgement worlds differ)"
     )
