@@ -87,9 +87,19 @@ def ally_shares(s: State, cast: Cast, principal: int) -> np.ndarray:
     cached = s.cache.shares.get(principal)
     if cached is None:
         ties = ties_with(s, cast, principal)
-        cached = ties / np.maximum(rules.total(ties), 1e-12)[:, None]
+        total = rules.total(ties)
+        cached = ties / np.maximum(total, 1e-12)[:, None]
         s.cache.shares[principal] = cached
+        none = total <= 0
+        s.cache.weightless[principal] = none if none.any() else None
     return cached
+
+
+def weightless(s: State, cast: Cast, principal: int) -> np.ndarray | None:
+    """(R,) the rows where every alliance tie of the principal weighs 0, so its shares are all 0;
+    None if there is no such row (the usual case). Kept with the shares: they change together."""
+    ally_shares(s, cast, principal)
+    return s.cache.weightless[principal]
 
 
 def cohesion_care(s: State, cast: Cast, me: int) -> np.ndarray:

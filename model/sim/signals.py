@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.sim import rules
-from model.sim.assessment import ally_shares
+from model.sim.assessment import ally_shares, weightless
 from model.sim.cast import Cast
 from model.sim.state import State, columns
 
@@ -18,12 +18,12 @@ def coordination(s: State, cast: Cast) -> np.ndarray:
     if not allies:
         return np.ones(s.R)
     consulted = columns([s.param("consulted", a) for a in allies])
-    shares = ally_shares(s, cast, cast.engager)
-    coord = rules.total(shares * consulted)
+    coord = rules.total(ally_shares(s, cast, cast.engager) * consulted)
     # alliances that all weigh 0 (relation weights set to 0) are no alliances: as without allies,
     # nothing to coordinate (the shares are all 0 there, which read as "never consulted" and cut
     # P(summit) from 0.57 to 0.08 at weight 0, against 0.57 at weight 1e-9)
-    return np.where(rules.total(shares) > 0, coord, 1.0)
+    none = weightless(s, cast, cast.engager)
+    return coord if none is None else np.where(none, 1.0, coord)
 
 
 def prepare(s: State, cast: Cast, signals: np.ndarray) -> None:

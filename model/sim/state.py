@@ -42,6 +42,8 @@ class WeekCache:
 
     relief: dict[int, np.ndarray] = field(default_factory=dict)  # from patrons' backing
     shares: dict[int, np.ndarray] = field(default_factory=dict)  # from alliance weights
+    # per principal, the rows where all its alliance ties weigh 0 (None: no such row), with shares
+    weightless: dict[int, np.ndarray | None] = field(default_factory=dict)
     static_ties: np.ndarray | None = None  # from alliance weights and backing
     tied: list[list[int]] | None = None  # per actor i, the j with a tie to i (from static_ties)
     week_ties: np.ndarray | None = None  # static_ties + this week's dialogue tie (`ties`)
@@ -51,6 +53,7 @@ class WeekCache:
     def clear(self) -> None:
         self.relief.clear()
         self.shares.clear()
+        self.weightless.clear()
         self.static_ties = None
         self.tied = None
         self.week_ties = None
@@ -63,6 +66,7 @@ class WeekCache:
         field_ = parts[2] if parts[0] == "actors" and len(parts) > 2 else ""
         if parts[0] == "relations":
             self.shares.clear()
+            self.weightless.clear()
             self.static_ties = None
         elif field_ == "backing":
             self.relief.clear()
