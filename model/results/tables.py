@@ -105,9 +105,9 @@ def notes(summary: pd.DataFrame) -> list[str]:
     ]
 
 
-def estimate(value: object, lo: object, hi: object) -> str:
+def estimate(value: object, lo: object, hi: object, digits: int = 3) -> str:
     """ "0.581 [0.544, 0.618]"; an interval that does not exist (one run) reads "–"."""
-    return f"{_num(value, 3)} [{_num(lo, 3)}, {_num(hi, 3)}]"
+    return f"{_num(value, digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
 
 
 def _num(x: object, digits: int) -> str:
@@ -147,9 +147,7 @@ def report_view(summary: pd.DataFrame) -> pd.DataFrame:
             elif ci is None or not set(ci) <= set(summary.columns):  # a batch from before
                 row[head] = _num(r[col], digits)
             else:
-                row[head] = f"{_num(r[col], digits)} [{_num(r[ci[0]], digits)}, " + (
-                    f"{_num(r[ci[1]], digits)}]"
-                )
+                row[head] = estimate(r[col], r[ci[0]], r[ci[1]], digits)
             if head == "runs" and "worlds" in summary.columns:
                 row["worlds"] = _num(r["worlds"], 0)
             for band_head, (lo, hi), after in bands:
