@@ -269,10 +269,10 @@ def _strain_tables(rows: pd.DataFrame, scn: Scenario, where: str) -> list[Table]
     world = rows["world"].to_numpy(np.int64) if "world" in rows.columns else None
     names = OutcomeNames.of(scn)
     words = {"strain": "index (mean over the pairs)", "strain_max": "most strained pair"}
-    words |= {
-        f"strain_{a.lower()}_{b.lower()}": f"{a}–{b}"
-        for a, b in (r.pair for r in scn.spec.relations)
-    }
+    # OutcomeNames names one column per relation, in the scenario's order: reuse its names
+    words |= dict(
+        zip(names.pairs, (f"{r.pair[0]}–{r.pair[1]}" for r in scn.spec.relations), strict=True)
+    )
     for col in ("strain", "strain_max", *names.pairs):
         x = rows[col].to_numpy(float)
         m, lo, hi = mean_ci(x.size, float(x.sum()), float(np.square(x).sum()))
